@@ -1,0 +1,130 @@
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import TomSignaling
+
+/// One legacy client's WebSocket: a reader that decodes and hands messages to the hub, and a
+/// writer that drains the client's outbox into the socket. The reader always runs, so pongs
+/// are seen and dead peers detected.
+struct LegacyConnection {
+    let session: ClientSession
+    let channel: any Channel
+    let hub: any SignalingHub
+    let metrics: SignalingMetrics
+    let settings: ServerSettings
+    let live: LiveConnections
+    let logger: Logger
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        await live.add(session.id) { code, reason in
+            await close(outbound, code: code, reason: reason)
+        }
+        logger.debug("client connected")
+        defer { logger.debug("client disconnected") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await drainOutbox(into: outbound) }
+            do {
+                try await readMessages(inbound)
+            } catch {
+                await finish()
+                group.cancelAll()
+                throw error
+            }
+            await finish()
+            group.cancelAll()
+        }
+    }
+
+    private func finish() async {
+        session.outbox.shut()
+        await hub.disconnected(session)
+        await live.remove(session.id)
+    }
+
+    private func readMessages(_ inbound: WebSocketInboundStream) async throws {
+        do {
+            for try await message in inbound.messages(maxSize: settings.maxMessageBytes) {
+                let text: ByteBuffer
+                switch message {
+                case .text(let string):
+                    text = ByteBuffer(string: string)
+                case .binary(let bytes):
+                    // The original read binary frames as UTF-8 text, replacing invalid sequences.
+                    text = Self.repairingUTF8(bytes)
+                }
+                let request = LegacyRequest.decode(text)
+                metrics.countIn(type: request.typeName, bytes: text.readableBytes)
+                if case .rejected(let error) = request {
+                    session.reply(error, metrics: metrics)
+                } else {
+                    await hub.receive(request, from: session)
+                }
+            }
+        } catch {
+            metrics.countError(Self.errorKind(error))
+            logger.debug("connection failed", metadata: ["error": "\(error)"])
+            throw error
+        }
+    }
+
+    private func drainOutbox(into outbound: WebSocketOutboundWriter) async {
+        for await message in session.outbox.messages {
+            if session.outbox.hasOverflowed { break }
+            do {
+                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
+            } catch {
+                return
+            }
+            session.outbox.didWrite(message)
+        }
+        if session.outbox.hasOverflowed {
+            metrics.backpressureClosed.increment()
+            metrics.countError("backpressure")
+            logger.info("closing slow reader", metadata: ["queued_bytes": "\(session.outbox.pendingBytes)"])
+            await close(outbound, code: .policyViolation, reason: "outbound queue full")
+        }
+    }
+
+    /// Sends a close frame, and cuts the TCP connection if the client has not completed the
+    /// closing handshake in time (a client that does not read never will).
+    private func close(_ outbound: WebSocketOutboundWriter, code: WebSocketErrorCode, reason: String) async {
+        let channel = self.channel
+        channel.eventLoop.scheduleTask(in: .nanoseconds(settings.closeTimeout.nanoseconds)) {
+            channel.close(promise: nil)
+        }
+        try? await outbound.close(code, reason: reason)
+    }
+
+    static func repairingUTF8(_ bytes: ByteBuffer) -> ByteBuffer {
+        let view = bytes.readableBytesView
+        if String(validating: view, as: UTF8.self) != nil { return bytes }
+        return ByteBuffer(string: String(decoding: view, as: UTF8.self))
+    }
+
+    static func errorKind(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("messageTooLarge") || text.contains("invalidFrameLength") { return "oversize" }
+        return "protocol"
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+extension LegacyRequest {
+    /// The `type` label for metrics.
+    var typeName: String {
+        switch self {
+        case .register: "register"
+        case .signal: "signal"
+        case .heartbeat: "heartbeat"
+        case .roleAssign: "role-assign"
+        case .ignored, .rejected: "other"
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/// Every limit and timing of the legacy front end, with its default in one place.
+/// `tom-node --help` and Docs/operations.md show the same defaults.
+public struct ServerSettings: Sendable, Equatable {
+    public var host = "0.0.0.0"
+    public var port = 3001
+    /// Largest WebSocket message accepted; larger closes the connection with 1009.
+    public var maxMessageBytes = 1 << 20
+    /// Outgoing bytes queued for one client before it is closed with 1008.
+    public var outboxLimitBytes = 8 << 20
+    /// Server pings this often; a client that has not answered the previous ping is closed.
+    public var pingInterval: Duration = .seconds(60)
+    /// How long a closing handshake (or a backpressure close) may take before the TCP
+    /// connection is cut.
+    public var closeTimeout: Duration = .seconds(3)
+    public var maxConnections = 20_000
+    public var maxConnectionsPerIP = 256
+    /// Loopback clients are exempt from the per-IP cap unless this is set.
+    public var limitLoopback = false
+    /// Zero sends one participants list per change (the legacy behaviour).
+    public var coalesceParticipants: Duration = .zero
+    public var listenBacklog = 1024
+
+    public init() {}
+}

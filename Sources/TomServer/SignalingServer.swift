@@ -1,0 +1,166 @@
+import CoreMetrics
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import TomSignaling
+
+/// The legacy front end on one TCP port: `/health`, `/status`, `/metrics` and the WebSocket
+/// endpoint (any path), wired to a `SignalingHub`.
+public final class SignalingServer: Sendable {
+    public let settings: ServerSettings
+    public let metrics: SignalingMetrics
+    public let registry: PrometheusCollectorRegistry
+    let hub: any SignalingHub
+    let admission: ConnectionAdmission
+    let live = LiveConnections()
+    let logger: Logger
+    let mode: String
+    let publicKeyHex: String
+    private let startedAt = ContinuousClock.now
+    private let nextConnectionID = Atomic<UInt64>(0)
+    private let openConnectionsGauge: CoreMetrics.Gauge
+
+    public init(
+        settings: ServerSettings,
+        hub: any SignalingHub,
+        metrics: SignalingMetrics,
+        registry: PrometheusCollectorRegistry,
+        mode: String,
+        publicKeyHex: String,
+        logger: Logger
+    ) {
+        self.settings = settings
+        self.hub = hub
+        self.metrics = metrics
+        self.registry = registry
+        self.mode = mode
+        self.publicKeyHex = publicKeyHex
+        self.logger = logger
+        self.admission = ConnectionAdmission(
+            maxConnections: settings.maxConnections,
+            maxPerAddress: settings.maxConnectionsPerIP,
+            limitLoopback: settings.limitLoopback
+        )
+        self.openConnectionsGauge = CoreMetrics.Gauge(label: "tom_open_connections", factory: PrometheusMetricsFactory(registry: registry))
+    }
+
+    /// A server whose metrics live in a fresh Prometheus registry of its own.
+    public convenience init(settings: ServerSettings, hub: (SignalingMetrics) -> any SignalingHub, mode: String, publicKeyHex: String, logger: Logger) {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = SignalingMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        self.init(settings: settings, hub: hub(metrics), metrics: metrics, registry: registry, mode: mode, publicKeyHex: publicKeyHex, logger: logger)
+    }
+
+    /// The services to run, in start order. Graceful shutdown runs in reverse: first every
+    /// WebSocket is closed with 1001, then the HTTP server stops.
+    public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
+        [makeApplication(onListening: onListening), ConnectionDrain(server: self)]
+    }
+
+    public func status() async -> NodeStatus {
+        NodeStatus(
+            mode: mode,
+            publicKey: publicKeyHex,
+            version: TomVersion.current,
+            uptimeSeconds: Int((ContinuousClock.now - startedAt).components.seconds),
+            connections: admission.openConnections,
+            participants: await hub.snapshot().registeredParticipants
+        )
+    }
+
+    // MARK: - Assembly
+
+    private func makeApplication(onListening: @escaping @Sendable (Int) async -> Void) -> some Service {
+        let endpoints = HTTPEndpoints(registry: registry, status: { [self] in
+            let status = await status()
+            openConnectionsGauge.record(status.connections)
+            metrics.registeredParticipants.record(status.participants)
+            return status
+        })
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: settings.maxMessageBytes,
+            autoPing: .enabled(timePeriod: settings.pingInterval),
+            closeTimeout: settings.closeTimeout,
+            validateUTF8: true
+        )
+        let builder = HTTPServerBuilder { [self] responder in
+            AdmittingChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    configuration: .init(http1: .init(idleTimeout: .seconds(120)), ws: webSocket),
+                    shouldUpgrade: { request, channel, logger in
+                        self.upgrade(request, channel: channel, logger: logger)
+                    }
+                ),
+                admission: admission,
+                onRefusal: { [metrics] _ in metrics.countError("rejected_connection") }
+            )
+        }
+        return Application(
+            responder: CallbackResponder<BasicRequestContext> { request, _ in
+                await endpoints.respond(to: request)
+            },
+            server: builder,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), backlog: settings.listenBacklog),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// Accepts every upgrade (any path) and echoes the first offered subprotocol, as the `ws`
+    /// library did: browsers fail the connection when an offered protocol is not answered.
+    private func upgrade(
+        _ request: HTTPRequest,
+        channel: any Channel,
+        logger: Logger
+    ) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        var headers = HTTPFields()
+        if let offered = request.headerFields[values: .secWebSocketProtocol].first?.split(separator: ",").first {
+            let first = offered.trimmingCharacters(in: .whitespaces)
+            if !first.isEmpty { headers[.secWebSocketProtocol] = first }
+        }
+        let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
+        let remote = channel.remoteAddress?.description ?? "unknown"
+        var logger = logger
+        logger[metadataKey: "conn"] = "\(id)"
+        logger[metadataKey: "peer"] = "\(remote)"
+        return .upgrade(headers) { [self, logger] inbound, outbound, _ in
+            let closeTimeout = settings.closeTimeout
+            let outbox = Outbox(limitBytes: settings.outboxLimitBytes) {
+                // The writer may be stuck behind a client that stopped reading; cut it loose.
+                channel.eventLoop.scheduleTask(in: .nanoseconds(closeTimeout.nanoseconds)) {
+                    channel.close(promise: nil)
+                }
+            }
+            let connection = LegacyConnection(
+                session: ClientSession(id: id, remoteAddress: remote, outbox: outbox),
+                channel: channel,
+                hub: hub,
+                metrics: metrics,
+                settings: settings,
+                live: live,
+                logger: logger
+            )
+            try await connection.run(inbound: inbound, outbound: outbound)
+        }
+    }
+}
+
+/// Runs until graceful shutdown, then refuses new connections and closes the open ones
+/// with 1001 before the HTTP server itself is asked to stop.
+struct ConnectionDrain: Service {
+    let server: SignalingServer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        server.admission.startDraining()
+        let open = await server.live.count
+        server.logger.info("shutting down", metadata: ["open_websockets": "\(open)"])
+        await server.live.closeAll(code: .goingAway, reason: "server shutting down", timeout: server.settings.closeTimeout)
+    }
+}

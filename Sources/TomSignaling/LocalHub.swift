@@ -1,0 +1,132 @@
+import NIOCore
+import OrderedCollections
+
+/// The seed's hub: the legacy server's whole state, in memory, owned by one actor.
+///
+/// Behaviour is the original's (see Docs/legacy-protocol.md) with its defects fixed:
+/// a nodeId belongs to the newest socket that registered it, and only that socket's close
+/// removes it; a socket that re-registers under a new nodeId gives up the old one.
+public actor LocalHub: SignalingHub {
+    private struct Registration {
+        var participant: Participant
+        var session: ClientSession
+    }
+
+    /// Registration order is the participants-list order; like a JavaScript Map, updating an
+    /// existing nodeId keeps its place.
+    private var registrations: OrderedDictionary<String, Registration> = [:]
+    private var nodeIdBySession: [ClientSession: String] = [:]
+    private var participantsMessage: ByteBuffer?
+    private var participantsFlushScheduled = false
+
+    private let metrics: SignalingMetrics
+    private let coalesceParticipants: Duration
+
+    /// - Parameter coalesceParticipants: zero sends a participants list on every change, as the
+    ///   original did; a positive window sends one list per window after a burst of changes.
+    public init(metrics: SignalingMetrics = SignalingMetrics(), coalesceParticipants: Duration = .zero) {
+        self.metrics = metrics
+        self.coalesceParticipants = coalesceParticipants
+    }
+
+    public func receive(_ request: LegacyRequest, from session: ClientSession) {
+        switch request {
+        case .register(let participant):
+            register(participant, session: session)
+        case .signal(let target, let message):
+            relay(message, to: target, from: session)
+        case .heartbeat:
+            guard let nodeId = nodeIdBySession[session] else { return }
+            broadcast(LegacyWire.heartbeat(from: nodeId), type: "heartbeat", except: session)
+        case .roleAssign(let nodeIdJSON, let rolesJSON):
+            let message = LegacyWire.roleAssign(nodeIdJSON: nodeIdJSON, rolesJSON: rolesJSON, from: nodeIdBySession[session])
+            broadcast(message, type: "role-assign", except: nil)
+        case .ignored, .rejected:
+            break
+        }
+    }
+
+    public func disconnected(_ session: ClientSession) {
+        guard let nodeId = nodeIdBySession.removeValue(forKey: session) else { return }
+        unregister(nodeId, ownedBy: session)
+    }
+
+    public func snapshot() -> HubSnapshot {
+        HubSnapshot(registeredParticipants: registrations.count)
+    }
+
+    /// Participants in registration order (for tests and the status page).
+    public func participants() -> [Participant] {
+        registrations.values.map(\.participant)
+    }
+
+    // MARK: - Rules
+
+    private func register(_ participant: Participant, session: ClientSession) {
+        if let previous = nodeIdBySession[session], previous != participant.nodeId {
+            unregister(previous, ownedBy: session)
+        }
+        if let holder = registrations[participant.nodeId]?.session, holder !== session {
+            // The newer socket takes the nodeId over; the older one no longer owns anything.
+            nodeIdBySession[holder] = nil
+        }
+        registrations[participant.nodeId] = Registration(participant: participant, session: session)
+        nodeIdBySession[session] = participant.nodeId
+        broadcast(LegacyWire.presence(.join, participant), type: "presence", except: session)
+        participantsChanged()
+    }
+
+    private func unregister(_ nodeId: String, ownedBy session: ClientSession) {
+        guard let registration = registrations[nodeId], registration.session === session else { return }
+        registrations.removeValue(forKey: nodeId)
+        broadcast(LegacyWire.presence(.leave, registration.participant), type: "presence", except: session)
+        participantsChanged()
+    }
+
+    private func relay(_ message: ByteBuffer, to target: String, from sender: ClientSession) {
+        guard let recipient = registrations[target]?.session, recipient.send(message) == .queued else {
+            sender.reply(.peerNotFound, metrics: metrics)
+            return
+        }
+        metrics.countOut(type: "signal", messages: 1, bytes: message.readableBytes)
+    }
+
+    // MARK: - Participants lists
+
+    private func participantsChanged() {
+        participantsMessage = nil
+        metrics.registeredParticipants.record(registrations.count)
+        guard coalesceParticipants > .zero else {
+            sendParticipants()
+            return
+        }
+        guard !participantsFlushScheduled else { return }
+        participantsFlushScheduled = true
+        Task { [coalesceParticipants] in
+            try? await Task.sleep(for: coalesceParticipants)
+            self.flushParticipants()
+        }
+    }
+
+    private func flushParticipants() {
+        participantsFlushScheduled = false
+        sendParticipants()
+    }
+
+    private func sendParticipants() {
+        guard !registrations.isEmpty else { return }
+        let message = participantsMessage ?? LegacyWire.participants(registrations.values.lazy.map(\.participant))
+        participantsMessage = message
+        broadcast(message, type: "participants", except: nil)
+    }
+
+    /// Sends the same bytes to every registered client (but `except`); the buffer's storage
+    /// is shared, never copied per recipient.
+    private func broadcast(_ message: ByteBuffer, type: String, except excluded: ClientSession?) {
+        var sent = 0
+        for registration in registrations.values where registration.session !== excluded {
+            if registration.session.send(message) == .queued { sent += 1 }
+        }
+        metrics.countOut(type: type, messages: sent, bytes: sent * message.readableBytes)
+    }
+}

@@ -1,0 +1,57 @@
+import CoreMetrics
+
+/// Counters the hubs and the front end share; backed by whatever metrics factory the
+/// process uses (Prometheus in tom-node, a no-op in unit tests).
+public final class SignalingMetrics: Sendable {
+    private let factory: any MetricsFactory
+    private let messagesOut: [String: Counter]
+    private let messagesIn: [String: Counter]
+    private let errors: [String: Counter]
+    public let bytesOut: Counter
+    public let bytesIn: Counter
+    public let backpressureClosed: Counter
+    public let registeredParticipants: Gauge
+
+    /// Message types counted by name; anything else counts as "other".
+    public static let messageTypes = ["register", "signal", "heartbeat", "role-assign", "participants", "presence", "error", "other"]
+    public static let errorKinds = LegacyError.allCases.map(\.metricName) + ["protocol", "oversize", "backpressure", "rejected_connection"]
+
+    public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
+        self.factory = factory
+        func counters(_ label: String, _ dimension: String, _ values: [String]) -> [String: Counter] {
+            Dictionary(uniqueKeysWithValues: values.map { ($0, Counter(label: label, dimensions: [(dimension, $0)], factory: factory)) })
+        }
+        messagesOut = counters("tom_messages_out_total", "type", Self.messageTypes)
+        messagesIn = counters("tom_messages_in_total", "type", Self.messageTypes)
+        errors = counters("tom_errors_total", "kind", Self.errorKinds)
+        bytesOut = Counter(label: "tom_bytes_out_total", factory: factory)
+        bytesIn = Counter(label: "tom_bytes_in_total", factory: factory)
+        backpressureClosed = Counter(label: "tom_backpressure_closed_total", factory: factory)
+        registeredParticipants = Gauge(label: "tom_registered_participants", factory: factory)
+    }
+
+    public func countIn(type: String, bytes: Int) {
+        (messagesIn[type] ?? messagesIn["other"])?.increment()
+        bytesIn.increment(by: bytes)
+    }
+
+    public func countOut(type: String, messages: Int, bytes: Int) {
+        (messagesOut[type] ?? messagesOut["other"])?.increment(by: messages)
+        bytesOut.increment(by: bytes)
+    }
+
+    public func countError(_ kind: String) {
+        errors[kind]?.increment()
+    }
+}
+
+extension LegacyError {
+    public var metricName: String {
+        switch self {
+        case .invalidJSON: "invalid_json"
+        case .missingNodeIdOrUsername: "missing_nodeid_or_username"
+        case .missingToOrFrom: "missing_to_or_from"
+        case .peerNotFound: "peer_not_found"
+        }
+    }
+}

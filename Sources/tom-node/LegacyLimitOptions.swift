@@ -1,0 +1,57 @@
+import ArgumentParser
+import TomServer
+
+/// The legacy front end's limits, one flag each; defaults come from `ServerSettings`.
+struct LegacyLimitOptions: ParsableArguments {
+    private static let defaults = ServerSettings()
+
+    @Option(help: "Largest WebSocket message accepted, in bytes; larger closes the connection with 1009.")
+    var maxMessageBytes: Int = defaults.maxMessageBytes
+
+    @Option(help: "Outgoing bytes queued for one client before it is closed with 1008 (slow reader).")
+    var outboxLimitBytes: Int = defaults.outboxLimitBytes
+
+    @Option(help: "Seconds between server pings; a client that has not answered the previous ping is closed.")
+    var pingInterval: Int = Int(defaults.pingInterval.components.seconds)
+
+    @Option(help: "Maximum open connections; more are answered 503.")
+    var maxConnections: Int = defaults.maxConnections
+
+    @Option(help: "Maximum open connections from one IP address; more are answered 503.")
+    var maxConnectionsPerIp: Int = defaults.maxConnectionsPerIP
+
+    @Flag(help: "Apply --max-connections-per-ip to loopback clients too (exempt by default).")
+    var limitLoopback = false
+
+    @Option(help: "Milliseconds over which participants broadcasts are merged; 0 sends one per change, like the legacy server.")
+    var coalesceParticipants: Int = 0
+
+    var settings: ServerSettings {
+        var settings = ServerSettings()
+        settings.maxMessageBytes = maxMessageBytes
+        settings.outboxLimitBytes = outboxLimitBytes
+        settings.pingInterval = .seconds(pingInterval)
+        settings.maxConnections = maxConnections
+        settings.maxConnectionsPerIP = maxConnectionsPerIp
+        settings.limitLoopback = limitLoopback
+        settings.coalesceParticipants = .milliseconds(coalesceParticipants)
+        return settings
+    }
+
+    func validate() throws {
+        guard (1024...(64 << 20)).contains(maxMessageBytes) else {
+            throw ValidationError("--max-message-bytes must be 1024...67108864, got \(maxMessageBytes)")
+        }
+        guard outboxLimitBytes >= maxMessageBytes else {
+            throw ValidationError("--outbox-limit-bytes must be at least --max-message-bytes")
+        }
+        guard (1...3600).contains(pingInterval) else {
+            throw ValidationError("--ping-interval must be 1...3600 seconds, got \(pingInterval)")
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxConnectionsPerIp >= 1 else { throw ValidationError("--max-connections-per-ip must be at least 1") }
+        guard (0...60_000).contains(coalesceParticipants) else {
+            throw ValidationError("--coalesce-participants must be 0...60000 ms, got \(coalesceParticipants)")
+        }
+    }
+}
