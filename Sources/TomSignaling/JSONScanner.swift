@@ -12,6 +12,7 @@ public struct JSONScanner {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
     private var index = 0
+    private var sawWhitespace = false
 
     private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -19,22 +20,22 @@ public struct JSONScanner {
     }
 
     /// Validates `bytes` as one JSON text and describes its top level.
-    public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONTopLevel {
+    public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONDocument {
         var scanner = JSONScanner(bytes: bytes, maxDepth: maxDepth)
         scanner.skipWhitespace()
-        let result: JSONTopLevel
+        let members: [String: JSONField]?
         if scanner.peek() == UInt8(ascii: "{") {
-            result = .object(try scanner.topLevelObject())
+            members = try scanner.topLevelObject()
         } else {
             _ = try scanner.value(depth: 1)
-            result = .notAnObject
+            members = nil
         }
         scanner.skipWhitespace()
         guard scanner.index == bytes.count else { throw .trailingData(offset: scanner.index) }
-        return result
+        return JSONDocument(members: members, hasWhitespace: scanner.sawWhitespace)
     }
 
-    public static func scan(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONTopLevel {
+    public static func scan(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONDocument {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) in
             try scan(buffer, maxDepth: maxDepth)
         }
@@ -280,11 +281,14 @@ public struct JSONScanner {
     }
 
     private mutating func skipWhitespace() {
-        while let byte = peek(),
-              byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09
-        {
+        while let byte = peek(), JSONScanner.isWhitespace(byte) {
             index += 1
+            sawWhitespace = true
         }
+    }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09
     }
 
     private func peek() -> UInt8? { peek(at: index) }
@@ -302,9 +306,11 @@ public struct JSONScanner {
     }
 }
 
-public enum JSONTopLevel: Sendable, Equatable {
-    case object([String: JSONField])
-    case notAnObject
+/// A validated JSON text: its top-level members when it is an object, nil otherwise.
+public struct JSONDocument: Sendable, Equatable {
+    public let members: [String: JSONField]?
+    /// Whether whitespace occurs outside strings (so `JSONCompaction` would change the text).
+    public let hasWhitespace: Bool
 }
 
 /// One top-level member: its kind (with the decoded text for strings) and its exact bytes.

@@ -46,15 +46,13 @@ extension LegacyRequest {
     public static func decode(_ buffer: ByteBuffer, maxDepth: Int = JSONScanner.defaultMaxDepth) -> LegacyRequest {
         buffer.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            let members: [String: JSONField]
+            let document: JSONDocument
             do {
-                guard case .object(let object) = try JSONScanner.scan(bytes, maxDepth: maxDepth) else {
-                    return .ignored
-                }
-                members = object
+                document = try JSONScanner.scan(bytes, maxDepth: maxDepth)
             } catch {
                 return .rejected(.invalidJSON)
             }
+            guard let members = document.members else { return .ignored }
             func slice(_ field: JSONField) -> ByteBuffer {
                 buffer.getSlice(at: buffer.readerIndex + field.raw.lowerBound, length: field.raw.count)!
             }
@@ -75,7 +73,9 @@ extension LegacyRequest {
                 }
                 // A truthy non-string `to` can name no registered client.
                 guard let target = to.stringValue else { return .rejected(.peerNotFound) }
-                return .signal(to: target, message: buffer)
+                // The original re-serialised with JSON.stringify, which writes no whitespace.
+                let message = document.hasWhitespace ? JSONCompaction.compact(buffer) : buffer
+                return .signal(to: target, message: message)
             case "heartbeat":
                 return .heartbeat
             case "role-assign":

@@ -13,7 +13,8 @@ public final class SignalingMetrics: Sendable {
     public let registeredParticipants: Gauge
 
     /// Message types counted by name; anything else counts as "other".
-    public static let messageTypes = ["register", "signal", "heartbeat", "role-assign", "participants", "presence", "error", "other"]
+    public static let inboundTypes = ["register", "signal", "heartbeat", "role-assign", "other"]
+    public static let outboundTypes = ["participants", "presence", "signal", "heartbeat", "role-assign", "error"]
     public static let errorKinds = LegacyError.allCases.map(\.metricName) + ["protocol", "oversize", "backpressure", "rejected_connection"]
 
     public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
@@ -21,8 +22,8 @@ public final class SignalingMetrics: Sendable {
         func counters(_ label: String, _ dimension: String, _ values: [String]) -> [String: Counter] {
             Dictionary(uniqueKeysWithValues: values.map { ($0, Counter(label: label, dimensions: [(dimension, $0)], factory: factory)) })
         }
-        messagesOut = counters("tom_messages_out_total", "type", Self.messageTypes)
-        messagesIn = counters("tom_messages_in_total", "type", Self.messageTypes)
+        messagesOut = counters("tom_messages_out_total", "type", Self.outboundTypes)
+        messagesIn = counters("tom_messages_in_total", "type", Self.inboundTypes)
         errors = counters("tom_errors_total", "kind", Self.errorKinds)
         bytesOut = Counter(label: "tom_bytes_out_total", factory: factory)
         bytesIn = Counter(label: "tom_bytes_in_total", factory: factory)
@@ -36,7 +37,7 @@ public final class SignalingMetrics: Sendable {
     }
 
     public func countOut(type: String, messages: Int, bytes: Int) {
-        (messagesOut[type] ?? messagesOut["other"])?.increment(by: messages)
+        messagesOut[type]?.increment(by: messages)
         bytesOut.increment(by: bytes)
     }
 
