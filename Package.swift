@@ -61,6 +61,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Strict, total bencode codec (BEP 3) with exact raw spans for signing.
+        .target(name: "Bencode"),
+        // The sans-IO Mainline DHT core: no NIO, no clock, no global randomness.
+        .target(name: "TomDHT", dependencies: ["Bencode"]),
         // A small NIOWebSocket client for tests and the load tool (no TLS, so no NIOSSL build).
         .target(
             name: "TomWebSocketClient",
@@ -90,6 +94,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
+        .testTarget(name: "TomDHTTests", dependencies: ["TomDHT", "Bencode"]),
         .testTarget(name: "TomCryptoTests", dependencies: ["TomCrypto", "TomStore"]),
         .testTarget(
             name: "TomSignalingTests",
@@ -105,6 +111,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -1,0 +1,176 @@
+import Bencode
+
+extension KRPCMessage {
+    /// Decodes one datagram. Total: any input yields a message or a `KRPCDecodingError`.
+    ///
+    /// Dictionary keys may arrive unsorted (some clients do this) but BEP 44 values must be
+    /// canonical, since they are signed and hashed byte for byte.
+    public static func decode(_ datagram: [UInt8], limits: KRPCLimits = KRPCLimits()) throws(KRPCDecodingError) -> KRPCMessage {
+        let decoder = BencodeDecoder(limits: limits.bencode, keyOrder: .allowUnsorted)
+        let root: BencodeValue
+        do {
+            root = try decoder.decode(datagram)
+        } catch {
+            throw KRPCDecodingError(reason: .bencode(error))
+        }
+        guard case .dictionary(let entries) = root else {
+            throw KRPCDecodingError(reason: .notADictionary)
+        }
+        let top = KRPCFieldReader(entries: entries, path: "")
+
+        let transactionID: [UInt8]
+        let messageType: [UInt8]
+        do throws(KRPCDecodingError.Reason) {
+            transactionID = try top.requiredBytes("t", maxLength: limits.maxTransactionIDLength)
+            messageType = try top.requiredBytes("y")
+        } catch {
+            throw KRPCDecodingError(reason: error)
+        }
+        let isQuery = messageType == [UInt8(ascii: "q")]
+
+        do throws(KRPCDecodingError.Reason) {
+            let kind: Kind
+            switch messageType {
+            case [UInt8(ascii: "q")]:
+                kind = .query(try decodeQuery(top, datagram: datagram, decoder: decoder))
+            case [UInt8(ascii: "r")]:
+                kind = .response(try decodeResponse(top, datagram: datagram, decoder: decoder, limits: limits))
+            case [UInt8(ascii: "e")]:
+                kind = .error(try decodeErrorReply(top))
+            default:
+                throw .unknownMessageType
+            }
+            return KRPCMessage(
+                transactionID: transactionID,
+                kind: kind,
+                clientVersion: try top.bytes("v", maxLength: limits.maxClientVersionLength),
+                requesterAddress: try top.compactAddress("ip"),
+                isReadOnly: try top.flag("ro")
+            )
+        } catch {
+            throw KRPCDecodingError(reason: error, transactionID: transactionID, isQuery: isQuery)
+        }
+    }
+
+    private static func decodeQuery(
+        _ top: KRPCFieldReader,
+        datagram: [UInt8],
+        decoder: BencodeDecoder
+    ) throws(KRPCDecodingError.Reason) -> KRPCQuery {
+        let methodName = try top.requiredBytes("q")
+        let arguments = try top.requiredDictionary("a")
+        let senderID = try arguments.requiredNodeID("id")
+
+        let method: KRPCQuery.Method
+        switch String(decoding: methodName, as: UTF8.self) {
+        case "ping":
+            method = .ping
+        case "find_node":
+            method = .findNode(FindNodeArguments(
+                target: try arguments.requiredNodeID("target"),
+                want: try arguments.wantedFamilies("want")
+            ))
+        case "get_peers":
+            method = .getPeers(GetPeersArguments(
+                infoHash: try arguments.requiredNodeID("info_hash"),
+                want: try arguments.wantedFamilies("want")
+            ))
+        case "announce_peer":
+            let impliedPort = try arguments.flag("implied_port")
+            // With implied_port the source port is used, so a missing `port` is harmless.
+            let port = try arguments.port("port")
+            guard port != nil || impliedPort else { throw .missingKey(arguments.name("port")) }
+            method = .announcePeer(AnnouncePeerArguments(
+                infoHash: try arguments.requiredNodeID("info_hash"),
+                port: port ?? 0,
+                token: try arguments.requiredBytes("token"),
+                impliedPort: impliedPort
+            ))
+        case "get":
+            method = .get(GetItemArguments(
+                target: try arguments.requiredNodeID("target"),
+                sequenceNumber: try arguments.integer("seq"),
+                want: try arguments.wantedFamilies("want")
+            ))
+        case "put":
+            let valuePath = arguments.name("v")
+            guard let value = try canonicalValue(at: ["a", "v"], path: valuePath, datagram: datagram, decoder: decoder) else {
+                throw .missingKey(valuePath)
+            }
+            method = .put(PutItemArguments(
+                token: try arguments.requiredBytes("token"),
+                value: value,
+                publicKey: try arguments.bytes("k", exactLength: Ed25519Sizes.publicKey),
+                signature: try arguments.bytes("sig", exactLength: Ed25519Sizes.signature),
+                sequenceNumber: try arguments.integer("seq"),
+                expectedSequenceNumber: try arguments.integer("cas"),
+                salt: try arguments.bytes("salt"),
+                target: try arguments.nodeID("target")
+            ))
+        default:
+            method = .unknown(name: methodName)
+        }
+        return KRPCQuery(senderID: senderID, method: method)
+    }
+
+    private static func decodeResponse(
+        _ top: KRPCFieldReader,
+        datagram: [UInt8],
+        decoder: BencodeDecoder,
+        limits: KRPCLimits
+    ) throws(KRPCDecodingError.Reason) -> KRPCResponse {
+        let values = try top.requiredDictionary("r")
+        return KRPCResponse(
+            senderID: try values.requiredNodeID("id"),
+            nodes: try values.compactNodes("nodes", family: .v4, maxCount: limits.maxNodesPerResponse),
+            nodes6: try values.compactNodes("nodes6", family: .v6, maxCount: limits.maxNodesPerResponse),
+            values: try values.compactPeers("values", maxCount: limits.maxValuesPerResponse),
+            token: try values.bytes("token", maxLength: limits.maxTokenLength),
+            value: try canonicalValue(at: ["r", "v"], path: values.name("v"), datagram: datagram, decoder: decoder),
+            publicKey: try values.bytes("k", exactLength: Ed25519Sizes.publicKey),
+            signature: try values.bytes("sig", exactLength: Ed25519Sizes.signature),
+            sequenceNumber: try values.integer("seq")
+        )
+    }
+
+    private static func decodeErrorReply(_ top: KRPCFieldReader) throws(KRPCDecodingError.Reason) -> KRPCErrorReply {
+        guard let list = try top.list("e") else { throw .missingKey("e") }
+        guard let first = list.first else { throw .invalidValue("e") }
+        guard case .integer(let code) = first else { throw .wrongType("e") }
+        var message = ""
+        if list.count > 1 {
+            guard case .bytes(let text) = list[1] else { throw .wrongType("e") }
+            message = String(decoding: text, as: UTF8.self)
+        }
+        return KRPCErrorReply(code: KRPCErrorCode(rawValue: code), message: message)
+    }
+
+    /// The BEP 44 `v` at `location`, taken from the datagram's own bytes and required to be
+    /// canonical. Re-encoding the decoded value instead could silently repair an unsorted
+    /// dictionary and make a bad signature look good.
+    private static func canonicalValue(
+        at location: [BencodePathComponent],
+        path: String,
+        datagram: [UInt8],
+        decoder: BencodeDecoder
+    ) throws(KRPCDecodingError.Reason) -> CanonicalBencode? {
+        let raw: ArraySlice<UInt8>?
+        do {
+            raw = try decoder.rawBytes(at: location, in: datagram)
+        } catch {
+            throw .bencode(error)
+        }
+        guard let raw else { return nil }
+        do {
+            return try CanonicalBencode(validating: raw, limits: decoder.limits)
+        } catch {
+            throw .nonCanonicalValue(path)
+        }
+    }
+}
+
+/// Sizes fixed by ed25519, which BEP 44 uses for mutable items.
+enum Ed25519Sizes {
+    static let publicKey = 32
+    static let signature = 64
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, runs the Swift tests, then the
+# independent Python conformance suite against a real `tom-node --mode seed`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+
+swift build --build-tests
+swift test --skip-build 2>&1 | tee .build/swift-test.log
+# swift test exits 0 when tests pass; keep its status even through tee.
+[ "${PIPESTATUS[0]}" -eq 0 ]
+
+bash scripts/conformance-seed.sh
