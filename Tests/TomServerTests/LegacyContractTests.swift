@@ -96,13 +96,8 @@ import TomWebSocketClient
 
     @Test func heartbeat() async throws {
         try await TestServer.with { server in
-            let a = try await server.connect()
-            let b = try await server.connect()
+            let (a, b) = try await server.registeredPair()
             let stranger = try await server.connect()
-            try await a.register("a")
-            _ = try await a.next()
-            try await b.register("b")
-            _ = try await (a.next(), a.next(), b.next())
             try await a.send(#"{"type":"heartbeat","from":"spoof"}"#)
             #expect(try await b.next() == #"{"type":"heartbeat","from":"a"}"#)
             try await a.sync()
@@ -114,13 +109,8 @@ import TomWebSocketClient
 
     @Test func roleAssign() async throws {
         try await TestServer.with { server in
-            let a = try await server.connect()
-            let b = try await server.connect()
+            let (a, b) = try await server.registeredPair()
             let stranger = try await server.connect()
-            try await a.register("a")
-            _ = try await a.next()
-            try await b.register("b")
-            _ = try await (a.next(), a.next(), b.next())
             try await a.send(#"{"type":"role-assign","nodeId":"b","roles":["relay","seed"],"from":"x"}"#)
             let expected = #"{"type":"role-assign","nodeId":"b","roles":["relay","seed"],"from":"a"}"#
             #expect(try await a.next() == expected)
@@ -158,12 +148,7 @@ import TomWebSocketClient
 
     @Test func disconnectSendsLeaveThenParticipants() async throws {
         try await TestServer.with { server in
-            let a = try await server.connect()
-            let b = try await server.connect()
-            try await a.register("a")
-            _ = try await a.next()
-            try await b.register("b", encryptionKey: "kb")
-            _ = try await (a.next(), a.next(), b.next())
+            let (a, b) = try await server.registeredPair(secondKey: "kb")
             await b.close()
             #expect(try await a.next() == #"{"type":"presence","action":"leave","nodeId":"b","username":"user-b","publicKey":"b","encryptionKey":"kb"}"#)
             #expect(try await a.next() == #"{"type":"participants","participants":[{"nodeId":"a","username":"user-a"}]}"#)

@@ -56,6 +56,17 @@ struct TestServer {
         LegacyClient(try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: path, subprotocols: subprotocols))
     }
 
+    /// Two clients registered as "a" and "b", with the messages of their registration consumed.
+    func registeredPair(secondKey: String? = nil) async throws -> (LegacyClient, LegacyClient) {
+        let a = try await connect()
+        let b = try await connect()
+        try await a.register("a")
+        _ = try await a.next()
+        try await b.register("b", encryptionKey: secondKey)
+        _ = try await (a.next(), a.next(), b.next())
+        return (a, b)
+    }
+
     func http(_ path: String, method: String = "GET") async throws -> TomWebSocketClient.HTTPResponse {
         try await HTTPProbe.get(host: "127.0.0.1", port: port, path: path, method: method)
     }
