@@ -21,20 +21,21 @@ struct LegacyConnection {
         await live.add(session.id) { code, reason in
             await close(outbound, code: code, reason: reason)
         }
+        ChannelOutboxWriter(outbox: session.outbox, channel: channel).attach { [self] in
+            metrics.backpressureClosed.increment()
+            metrics.countError("backpressure")
+            logger.info("closing slow reader", metadata: ["limit_bytes": "\(session.outbox.limitBytes)"])
+            Task { await close(outbound, code: .policyViolation, reason: "outbound queue full") }
+        }
         logger.debug("client connected")
         defer { logger.debug("client disconnected") }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await drainOutbox(into: outbound) }
-            do {
-                try await readMessages(inbound)
-            } catch {
-                await finish()
-                group.cancelAll()
-                throw error
-            }
+        do {
+            try await readMessages(inbound)
+        } catch {
             await finish()
-            group.cancelAll()
+            throw error
         }
+        await finish()
     }
 
     private func finish() async {
@@ -66,24 +67,6 @@ struct LegacyConnection {
             metrics.countError(Self.errorKind(error))
             logger.debug("connection failed", metadata: ["error": "\(error)"])
             throw error
-        }
-    }
-
-    private func drainOutbox(into outbound: WebSocketOutboundWriter) async {
-        for await message in session.outbox.messages {
-            if session.outbox.hasOverflowed { break }
-            do {
-                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
-            } catch {
-                return
-            }
-            session.outbox.didWrite(message)
-        }
-        if session.outbox.hasOverflowed {
-            metrics.backpressureClosed.increment()
-            metrics.countError("backpressure")
-            logger.info("closing slow reader", metadata: ["queued_bytes": "\(session.outbox.pendingBytes)"])
-            await close(outbound, code: .policyViolation, reason: "outbound queue full")
         }
     }
 

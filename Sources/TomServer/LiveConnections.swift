@@ -7,7 +7,6 @@ actor LiveConnections {
     typealias Closer = @Sendable (WebSocketErrorCode, String) async -> Void
 
     private var closers: [UInt64: Closer] = [:]
-    private var emptyWaiters: [CheckedContinuation<Void, Never>] = []
 
     var count: Int { closers.count }
 
@@ -17,14 +16,11 @@ actor LiveConnections {
 
     func remove(_ id: UInt64) {
         closers[id] = nil
-        if closers.isEmpty {
-            emptyWaiters.forEach { $0.resume() }
-            emptyWaiters.removeAll()
-        }
     }
 
     /// Sends a close frame on every connection, then waits until all have ended or the
-    /// timeout passes.
+    /// timeout passes. Runs once, at shutdown, so a short poll is simpler than waiters that
+    /// would also have to handle cancellation.
     func closeAll(code: WebSocketErrorCode, reason: String, timeout: Duration) async {
         let pending = Array(closers.values)
         await withTaskGroup(of: Void.self) { group in
@@ -32,17 +28,9 @@ actor LiveConnections {
                 group.addTask { await closer(code, reason) }
             }
         }
-        guard !closers.isEmpty else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitUntilEmpty() }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
+        let deadline = ContinuousClock.now + timeout
+        while !closers.isEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
         }
-    }
-
-    private func waitUntilEmpty() async {
-        guard !closers.isEmpty else { return }
-        await withCheckedContinuation { emptyWaiters.append($0) }
     }
 }

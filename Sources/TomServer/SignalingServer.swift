@@ -130,13 +130,7 @@ public final class SignalingServer: Sendable {
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(remote)"
         return .upgrade(headers) { [self, logger] inbound, outbound, _ in
-            let closeTimeout = settings.closeTimeout
-            let outbox = Outbox(limitBytes: settings.outboxLimitBytes) {
-                // The writer may be stuck behind a client that stopped reading; cut it loose.
-                channel.eventLoop.scheduleTask(in: .nanoseconds(closeTimeout.nanoseconds)) {
-                    channel.close(promise: nil)
-                }
-            }
+            let outbox = Outbox(limitBytes: settings.outboxLimitBytes)
             let connection = LegacyConnection(
                 session: ClientSession(id: id, remoteAddress: remote, outbox: outbox),
                 channel: channel,

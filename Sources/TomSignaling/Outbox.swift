@@ -3,10 +3,16 @@ import Synchronization
 
 /// A connection's bounded queue of outgoing messages.
 ///
-/// Broadcasts enqueue without waiting, so one slow reader never delays anyone else; the
-/// connection's own writer task drains the queue into its socket. When more than `limitBytes`
-/// are waiting, the queue shuts and `onOverflow` runs once: the transport then closes that
-/// client (1008) instead of letting its backlog grow without bound.
+/// Producers (the hub, the connection's own reader) enqueue from any thread and never wait,
+/// so one slow reader never delays anyone else. The first message into an empty queue calls
+/// `wake`; the transport then takes everything queued in one batch (`takeAll`) and writes it
+/// with a single flush. Bytes count as pending until the transport reports them written
+/// (`didWrite`). Past `limitBytes` pending, the queue shuts, drops its backlog and calls
+/// `onOverflow` once: the transport closes that client (1008) instead of letting its backlog
+/// grow without bound.
+///
+/// The state sits behind one `Mutex` because enqueueing must be synchronous for producers
+/// on any executor, and taking must be synchronous on the consumer's event loop.
 public final class Outbox: Sendable {
     public enum EnqueueResult: Sendable, Equatable {
         case queued
@@ -14,52 +20,98 @@ public final class Outbox: Sendable {
         case closed
     }
 
-    public let limitBytes: Int
-    public let messages: AsyncStream<ByteBuffer>
-    private let continuation: AsyncStream<ByteBuffer>.Continuation
-    private let pending = Atomic<Int>(0)
-    private let isShut = Atomic<Bool>(false)
-    private let overflowed = Atomic<Bool>(false)
-    private let onOverflow: @Sendable () -> Void
-
-    public init(limitBytes: Int, onOverflow: @escaping @Sendable () -> Void) {
-        self.limitBytes = limitBytes
-        self.onOverflow = onOverflow
-        (messages, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .unbounded)
+    private struct State {
+        var queue: [ByteBuffer] = []
+        var pendingBytes = 0
+        var wakePending = false
+        var isShut = false
+        var hasOverflowed = false
+        var wake: (@Sendable () -> Void)?
+        var onOverflow: (@Sendable () -> Void)?
     }
 
-    /// Bytes queued and not yet handed to the socket.
-    public var pendingBytes: Int { pending.load(ordering: .relaxed) }
+    public let limitBytes: Int
+    private let state: Mutex<State>
+
+    public init(limitBytes: Int) {
+        self.limitBytes = limitBytes
+        self.state = Mutex(State())
+    }
+
+    /// Connects the consumer. `wake` runs (outside the lock) when messages become available.
+    public func attach(wake: @escaping @Sendable () -> Void, onOverflow: @escaping @Sendable () -> Void) {
+        let wakeNow = state.withLock { state -> Bool in
+            state.wake = wake
+            state.onOverflow = onOverflow
+            guard !state.queue.isEmpty, !state.wakePending else { return false }
+            state.wakePending = true
+            return true
+        }
+        if wakeNow { wake() }
+    }
+
+    /// Bytes queued or being written, not yet reported written.
+    public var pendingBytes: Int { state.withLock { $0.pendingBytes } }
+
+    /// True once the limit was exceeded and the client is to be closed with 1008.
+    public var hasOverflowed: Bool { state.withLock { $0.hasOverflowed } }
+
+    public var isShut: Bool { state.withLock { $0.isShut } }
 
     @discardableResult
     public func enqueue(_ message: ByteBuffer) -> EnqueueResult {
-        guard !isShut.load(ordering: .acquiring) else { return .closed }
-        let size = message.readableBytes
-        let total = pending.wrappingAdd(size, ordering: .relaxed).newValue
-        if total > limitBytes {
-            overflowed.store(true, ordering: .releasing)
-            if shut() { onOverflow() }
-            return .overflowed
+        enum Action { case none, wake(@Sendable () -> Void), overflow((@Sendable () -> Void)?) }
+        let (result, action) = state.withLock { state -> (EnqueueResult, Action) in
+            guard !state.isShut else { return (.closed, .none) }
+            state.pendingBytes += message.readableBytes
+            if state.pendingBytes > limitBytes {
+                state.hasOverflowed = true
+                let onOverflow = state.onOverflow
+                Self.shut(&state)
+                return (.overflowed, .overflow(onOverflow))
+            }
+            state.queue.append(message)
+            guard !state.wakePending, let wake = state.wake else { return (.queued, .none) }
+            state.wakePending = true
+            return (.queued, .wake(wake))
         }
-        if case .terminated = continuation.yield(message) {
-            return .closed
+        switch action {
+        case .none: break
+        case .wake(let wake): wake()
+        case .overflow(let onOverflow): onOverflow?()
         }
-        return .queued
+        return result
     }
 
-    /// True once the limit was exceeded: the backlog is to be dropped and the client closed.
-    public var hasOverflowed: Bool { overflowed.load(ordering: .acquiring) }
-
-    /// The writer calls this once a message has been handed to the socket.
-    public func didWrite(_ message: ByteBuffer) {
-        pending.wrappingSubtract(message.readableBytes, ordering: .relaxed)
+    /// Everything queued so far, in order; the next enqueue wakes the consumer again.
+    public func takeAll() -> [ByteBuffer] {
+        state.withLock { state in
+            state.wakePending = false
+            defer { state.queue.removeAll(keepingCapacity: true) }
+            return state.queue
+        }
     }
 
-    /// Ends the stream; later enqueues are dropped. Returns true for the first caller only.
+    /// The consumer reports `bytes` handed to the socket.
+    public func didWrite(bytes: Int) {
+        state.withLock { $0.pendingBytes -= bytes }
+    }
+
+    /// Stops accepting messages and drops the backlog. Returns true for the first caller only.
     @discardableResult
     public func shut() -> Bool {
-        let (exchanged, _) = isShut.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
-        if exchanged { continuation.finish() }
-        return exchanged
+        state.withLock { state in
+            guard !state.isShut else { return false }
+            Self.shut(&state)
+            return true
+        }
+    }
+
+    private static func shut(_ state: inout State) {
+        state.isShut = true
+        state.queue.removeAll()
+        // Dropping the closures breaks the outbox <-> transport reference cycle.
+        state.wake = nil
+        state.onOverflow = nil
     }
 }

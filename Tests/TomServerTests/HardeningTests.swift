@@ -4,7 +4,7 @@ import TomWebSocketClient
 
 /// The hardening rules: no input crashes the server or disturbs other clients, and every
 /// limit answers as documented.
-@Suite(.serialized) struct HardeningTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct HardeningTests {
     /// Registers a bystander that must keep working after another client misbehaves.
     func bystander(_ server: TestServer) async throws -> LegacyClient {
         let client = try await server.connect()
@@ -120,6 +120,7 @@ import TomWebSocketClient
                 }
             }
             #expect(refused)
+            try await slow.resumeReading()
             try await slow.waitUntilClosed()
             try await sender.send(#"{"type":"signal","from":"s","to":"slow"}"#)
             #expect(try await sender.next(containing: "error") == #"{"type":"error","error":"peer not found"}"#)
@@ -141,7 +142,7 @@ import TomWebSocketClient
     @Test func connectionCapsAnswer503() async throws {
         try await TestServer.with({ $0.maxConnections = 2 }) { server in
             let first = try await server.connect()
-            _ = try await server.connect()
+            let second = try await server.connect()
             await #expect {
                 _ = try await server.connect()
             } throws: { error in
@@ -151,20 +152,25 @@ import TomWebSocketClient
             try await server.waitForConnections { $0 < 2 }
             let replacement = try await server.connect()
             try await replacement.sync()
+            try await second.sync()
         }
         try await TestServer.with({ $0.maxConnectionsPerIP = 1; $0.limitLoopback = true }) { server in
-            _ = try await server.connect()
+            let only = try await server.connect()
             await #expect {
                 _ = try await server.connect()
             } throws: { error in
                 (error as? WebSocketClientError)?.httpStatus == 503
             }
+            try await only.sync()
+            await only.close()
+            try await server.waitForConnections { $0 == 0 }
             #expect((try await server.metric(#"tom_errors_total{kind="rejected_connection"}"#) ?? 0) >= 1)
         }
         try await TestServer.with({ $0.maxConnectionsPerIP = 1 }) { server in
             // Loopback is exempt unless configured.
-            _ = try await server.connect()
+            let first = try await server.connect()
             let second = try await server.connect()
+            try await first.sync()
             try await second.sync()
         }
     }

@@ -3,7 +3,7 @@ import Testing
 import TomWebSocketClient
 
 /// Every row of the legacy wire contract (Docs/legacy-protocol.md), over real sockets.
-@Suite(.serialized) struct LegacyContractTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct LegacyContractTests {
     @Test func healthAndNotFound() async throws {
         try await TestServer.with { server in
             let health = try await server.http("/health?probe=1")

@@ -48,6 +48,11 @@ final class RawWebSocketPeer: Sendable {
         try await channel.setOption(ChannelOptions.autoRead, value: false).get()
     }
 
+    /// Reads again: a peer that never reads never sees the server's FIN either.
+    func resumeReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+    }
+
     /// Waits until the server closes the TCP connection.
     func waitUntilClosed() async throws {
         try await channel.closeFuture.get()
