@@ -64,7 +64,7 @@ let package = Package(
         // Strict, total bencode codec (BEP 3) with exact raw spans for signing.
         .target(name: "Bencode"),
         // The sans-IO Mainline DHT core: no NIO, no clock, no global randomness.
-        .target(name: "TomDHT", dependencies: ["Bencode"]),
+        .target(name: "TomDHT", dependencies: ["Bencode", "TomCrypto"]),
         // A small NIOWebSocket client for tests and the load tool (no TLS, so no NIOSSL build).
         .target(
             name: "TomWebSocketClient",

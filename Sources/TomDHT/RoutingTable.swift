@@ -107,6 +107,14 @@ public struct RoutingTable: Sendable {
         return bucket.nodeIndex(of: id).map { bucket.nodes[$0] }
     }
 
+    /// Whether `id`, as a live node or a replacement candidate, has ever answered us.
+    public func hasConfirmed(_ id: NodeID) -> Bool {
+        let bucket = buckets[bucketIndex(for: id)]
+        if let index = bucket.nodeIndex(of: id) { return bucket.nodes[index].isConfirmed }
+        if let index = bucket.replacementIndex(of: id) { return bucket.replacements[index].isConfirmed }
+        return false
+    }
+
     public func contains(_ id: NodeID) -> Bool {
         entry(for: id) != nil
     }

@@ -1,0 +1,91 @@
+/// Every number of the DHT node in one place, with its default. Drivers expose these as
+/// flags; tests and the simulator shrink or grow them.
+public struct DHTConfig: Sendable, Hashable {
+    // MARK: Wire
+
+    /// The top-level `v` key on everything we send: "TN" and a two-digit version.
+    public var clientVersion: [UInt8] = Array("TN01".utf8)
+    /// Bounds on what one incoming datagram may make the decoder build.
+    public var messageLimits = KRPCLimits()
+    /// BEP 43: announce ourselves as read-only (`ro=1`) so others do not add us to their
+    /// tables; a node behind a NAT it cannot open should set this.
+    public var isReadOnly = false
+
+    // MARK: Routing
+
+    /// k, bucket sizes, node-state timings and IP restrictions.
+    public var routing = RoutingTableSettings()
+    /// Ping nodes that query us for the first time, so they become confirmed and can be
+    /// handed out in our answers; unconfirmed nodes never are.
+    public var verifyNewQueriers = true
+    /// Cap on verification pings in flight, so a flood of new queriers cannot make us flood.
+    public var maxVerificationPingsInFlight = 64
+    /// How often `tick` expires storage, pings questionable nodes and refreshes buckets.
+    public var maintenanceInterval: DHTDuration = .seconds(30)
+    /// Bucket-refresh lookups run at the same time, at most.
+    public var maxConcurrentRefreshes = 4
+
+    // MARK: Queries and lookups
+
+    /// How long we wait for an answer to one query.
+    public var queryTimeout: DHTDuration = .seconds(2)
+    /// α: queries one lookup keeps in flight.
+    public var lookupParallelism = 3
+    /// How many closest nodes a lookup must hear from before it ends, and how many nodes
+    /// receive an announce or a put. Also the number of nodes we return in answers.
+    public var lookupClosestCount = 8
+    /// Extra attempts for a lookup query that timed out before the node counts as failed.
+    public var lookupRetries = 1
+    /// Candidates one lookup remembers; farther ones beyond this are forgotten.
+    public var lookupCandidateLimit = 128
+    /// Peers one get_peers lookup collects before it stops adding more.
+    public var lookupMaxPeers = 2_000
+
+    // MARK: Storage served to others
+
+    /// Write tokens: secret rotation period (BEP 5 suggests 5 minutes; the previous secret
+    /// stays valid, so a token lives 5 to 10 minutes).
+    public var tokenRotationInterval: DHTDuration = .minutes(5)
+    /// An announced peer is forgotten this long after its last announce (BEP 5: 30 minutes).
+    public var peerLifetime: DHTDuration = .minutes(30)
+    /// Peers stored per info-hash; the oldest is evicted for a new one.
+    public var maxPeersPerInfoHash = 2_000
+    /// Peers stored over all info-hashes; the oldest announce anywhere is evicted first.
+    public var maxPeersTotal = 100_000
+    /// Peers returned in one get_peers answer: 50 compact IPv6 peers (950 bytes) still fit
+    /// in one UDP datagram with the rest of the response.
+    public var maxPeersPerResponse = 50
+    /// A BEP 44 item is dropped this long after its last put (BEP 44: 2 hours).
+    public var itemLifetime: DHTDuration = .minutes(120)
+    /// BEP 44 items stored at most; the least recently put is evicted first.
+    public var maxItems = 10_000
+    /// Bytes of item values (bencoded `v`) stored at most.
+    public var maxItemBytes = 8 * 1024 * 1024
+
+    public init() {}
+}
+
+extension DHTConfig {
+    var lookupSettings: LookupSettings {
+        LookupSettings(
+            closestCount: lookupClosestCount,
+            parallelism: lookupParallelism,
+            retries: lookupRetries,
+            candidateLimit: lookupCandidateLimit,
+            maxPeers: lookupMaxPeers
+        )
+    }
+
+    var peerStoreSettings: PeerStore.Settings {
+        PeerStore.Settings(
+            lifetime: peerLifetime,
+            maxPeersPerInfoHash: maxPeersPerInfoHash,
+            maxPeersTotal: maxPeersTotal,
+            maxPeersPerResponse: maxPeersPerResponse
+        )
+    }
+
+    var itemStoreSettings: ItemStore.Settings {
+        ItemStore.Settings(lifetime: itemLifetime, maxItems: maxItems, maxBytes: maxItemBytes)
+    }
+}
