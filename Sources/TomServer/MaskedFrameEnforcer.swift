@@ -4,6 +4,10 @@ import NIOWebSocket
 /// RFC 6455 §5.1: a server must close the connection when a client frame is not masked.
 /// NIOWebSocket decodes such frames without complaint, so this handler sits right after the
 /// frame decoder and answers them with close 1002.
+///
+/// HummingbirdWebSocket builds the upgraded pipeline itself, so the handler is installed when
+/// the connection's handler starts, a moment after the upgrade: frames that a client sends in
+/// that first instant are decoded without the check (they are still size- and UTF-8-checked).
 final class MaskedFrameEnforcer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame

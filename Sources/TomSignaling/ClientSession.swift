@@ -14,8 +14,8 @@ public final class ClientSession: Sendable, Hashable, CustomStringConvertible {
     }
 
     @discardableResult
-    public func send(_ message: ByteBuffer) -> Outbox.EnqueueResult {
-        outbox.enqueue(message)
+    public func send(_ message: ByteBuffer, isSnapshot: Bool = false) -> Outbox.EnqueueResult {
+        outbox.enqueue(message, isSnapshot: isSnapshot)
     }
 
     /// Answers this client with one of the legacy error messages.

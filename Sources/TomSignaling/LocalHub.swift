@@ -117,15 +117,15 @@ public actor LocalHub: SignalingHub {
         guard !registrations.isEmpty else { return }
         let message = participantsMessage ?? LegacyWire.participants(registrations.values.lazy.map(\.participant))
         participantsMessage = message
-        broadcast(message, type: "participants", except: nil)
+        broadcast(message, type: "participants", except: nil, isSnapshot: true)
     }
 
     /// Sends the same bytes to every registered client (but `except`); the buffer's storage
     /// is shared, never copied per recipient.
-    private func broadcast(_ message: ByteBuffer, type: String, except excluded: ClientSession?) {
+    private func broadcast(_ message: ByteBuffer, type: String, except excluded: ClientSession?, isSnapshot: Bool = false) {
         var sent = 0
         for registration in registrations.values where registration.session !== excluded {
-            if registration.session.send(message) == .queued { sent += 1 }
+            if registration.session.send(message, isSnapshot: isSnapshot) == .queued { sent += 1 }
         }
         metrics.countOut(type: type, messages: sent, bytes: sent * message.readableBytes)
     }

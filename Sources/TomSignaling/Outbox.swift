@@ -11,6 +11,12 @@ import Synchronization
 /// `onOverflow` once: the transport closes that client (1008) instead of letting its backlog
 /// grow without bound.
 ///
+/// A message enqueued as a *snapshot* (the participants list) replaces an older snapshot
+/// still waiting in the queue: the client could not have seen the older one yet, and the
+/// newer one is appended after every message queued since, so ordering guarantees hold.
+/// A client that keeps up sees every snapshot; one that lags during a registration storm
+/// holds one list, not hundreds.
+///
 /// The state sits behind one `Mutex` because enqueueing must be synchronous for producers
 /// on any executor, and taking must be synchronous on the consumer's event loop.
 public final class Outbox: Sendable {
@@ -22,6 +28,7 @@ public final class Outbox: Sendable {
 
     private struct State {
         var queue: [ByteBuffer] = []
+        var pendingSnapshot: Int?
         var pendingBytes = 0
         var wakePending = false
         var isShut = false
@@ -59,7 +66,7 @@ public final class Outbox: Sendable {
     public var isShut: Bool { state.withLock { $0.isShut } }
 
     @discardableResult
-    public func enqueue(_ message: ByteBuffer) -> EnqueueResult {
+    public func enqueue(_ message: ByteBuffer, isSnapshot: Bool = false) -> EnqueueResult {
         enum Action { case none, wake(@Sendable () -> Void), overflow((@Sendable () -> Void)?) }
         let (result, action) = state.withLock { state -> (EnqueueResult, Action) in
             guard !state.isShut else { return (.closed, .none) }
@@ -69,6 +76,12 @@ public final class Outbox: Sendable {
                 let onOverflow = state.onOverflow
                 Self.shut(&state)
                 return (.overflowed, .overflow(onOverflow))
+            }
+            if isSnapshot {
+                if let stale = state.pendingSnapshot {
+                    state.pendingBytes -= state.queue.remove(at: stale).readableBytes
+                }
+                state.pendingSnapshot = state.queue.count
             }
             state.queue.append(message)
             guard !state.wakePending, let wake = state.wake else { return (.queued, .none) }
@@ -87,6 +100,7 @@ public final class Outbox: Sendable {
     public func takeAll() -> [ByteBuffer] {
         state.withLock { state in
             state.wakePending = false
+            state.pendingSnapshot = nil
             defer { state.queue.removeAll(keepingCapacity: true) }
             return state.queue
         }
@@ -110,6 +124,7 @@ public final class Outbox: Sendable {
     private static func shut(_ state: inout State) {
         state.isShut = true
         state.queue.removeAll()
+        state.pendingSnapshot = nil
         // Dropping the closures breaks the outbox <-> transport reference cycle.
         state.wake = nil
         state.onOverflow = nil

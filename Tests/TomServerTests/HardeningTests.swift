@@ -33,6 +33,9 @@ import TomWebSocketClient
         try await TestServer.with { server in
             let other = try await bystander(server)
             let bad = try await server.connect()
+            // The unmasked-frame check is installed as the connection starts (see
+            // MaskedFrameEnforcer); one round trip makes sure it is in place.
+            try await bad.sync()
             try await bad.connection.sendRaw(opcode: opcode, payload: Array(#"{"type":"heartbeat"}"#.utf8), masked: masked, rsv1: rsv1)
             #expect(try await bad.closeCode() == 1002)
             try await other.sync()

@@ -176,6 +176,33 @@ struct FakeClient {
         #expect(outbox.pendingBytes == 0)
     }
 
+    @Test func aNewerSnapshotReplacesAnUnsentOneAndGoesLast() {
+        let outbox = Outbox(limitBytes: 1000)
+        outbox.enqueue(ByteBuffer(string: "join-1"))
+        outbox.enqueue(ByteBuffer(string: "list-1"), isSnapshot: true)
+        outbox.enqueue(ByteBuffer(string: "join-2"))
+        outbox.enqueue(ByteBuffer(string: "list-12"), isSnapshot: true)
+        #expect(outbox.pendingBytes == 19)
+        #expect(outbox.takeAll().map { String(buffer: $0) } == ["join-1", "join-2", "list-12"])
+        // Once taken (handed to the socket), a snapshot is never replaced.
+        outbox.enqueue(ByteBuffer(string: "list-123"), isSnapshot: true)
+        #expect(outbox.takeAll().map { String(buffer: $0) } == ["list-123"])
+    }
+
+    @Test func aLaggingClientHoldsOneParticipantsList() async {
+        let hub = LocalHub()
+        let laggard = FakeClient(id: 0)
+        await hub.receive(.register(Participant(nodeId: "lag", username: "l")), from: laggard.session)
+        for index in 1...50 {
+            await hub.receive(.register(Participant(nodeId: "n\(index)", username: "u")), from: FakeClient(id: UInt64(index)).session)
+        }
+        let received = laggard.drain()
+        // 50 joins, then only the newest list, which names all 51.
+        #expect(received.count == 51)
+        #expect(received.filter { $0.contains("participants") }.count == 1)
+        #expect(received.last?.split(separator: "nodeId", omittingEmptySubsequences: false).count == 52)
+    }
+
     @Test func shutDropsTheBacklog() {
         let outbox = Outbox(limitBytes: 100)
         outbox.enqueue(ByteBuffer(string: "x"))
