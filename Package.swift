@@ -65,6 +65,19 @@ let package = Package(
         .target(name: "Bencode"),
         // The sans-IO Mainline DHT core: no NIO, no clock, no global randomness.
         .target(name: "TomDHT", dependencies: ["Bencode", "TomCrypto"]),
+        // The SwiftNIO UDP driver that runs one DHTNode on an event loop, with state saving.
+        .target(
+            name: "TomDHTNIO",
+            dependencies: [
+                "TomDHT",
+                "Bencode",
+                "TomCrypto",
+                "TomStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A small NIOWebSocket client for tests and the load tool (no TLS, so no NIOSSL build).
         .target(
             name: "TomWebSocketClient",
@@ -80,6 +93,7 @@ let package = Package(
             dependencies: [
                 "TomServer",
                 "TomCrypto",
+                "TomDHTNIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,6 +110,18 @@ let package = Package(
         ),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "TomDHTTests", dependencies: ["TomDHT", "Bencode"]),
+        .testTarget(
+            name: "TomDHTNIOTests",
+            dependencies: [
+                "TomDHTNIO",
+                "TomDHT",
+                "Bencode",
+                "TomStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "TomCryptoTests", dependencies: ["TomCrypto", "TomStore"]),
         .testTarget(
             name: "TomSignalingTests",
