@@ -21,7 +21,7 @@ struct LegacyConnection {
         await live.add(session.id) { code, reason in
             await close(outbound, code: code, reason: reason)
         }
-        ChannelOutboxWriter(outbox: session.outbox, channel: channel).attach { [self] in
+        try await ChannelOutboxWriter(outbox: session.outbox, channel: channel).attach { [self] in
             metrics.backpressureClosed.increment()
             metrics.countError("backpressure")
             logger.info("closing slow reader", metadata: ["limit_bytes": "\(session.outbox.limitBytes)"])

@@ -98,11 +98,27 @@ public final class Outbox: Sendable {
 
     /// Everything queued so far, in order; the next enqueue wakes the consumer again.
     public func takeAll() -> [ByteBuffer] {
+        take(maxBytes: .max)
+    }
+
+    /// The oldest messages, at least one and about `maxBytes` in all. While messages remain,
+    /// enqueues do not wake the consumer: it has promised to come back (when its socket can
+    /// take more). Once the queue is empty, the next enqueue wakes it again.
+    public func take(maxBytes: Int) -> [ByteBuffer] {
         state.withLock { state in
-            state.wakePending = false
-            state.pendingSnapshot = nil
-            defer { state.queue.removeAll(keepingCapacity: true) }
-            return state.queue
+            var count = 0
+            var bytes = 0
+            while count < state.queue.count, count == 0 || bytes + state.queue[count].readableBytes <= maxBytes {
+                bytes += state.queue[count].readableBytes
+                count += 1
+            }
+            let taken = Array(state.queue[..<count])
+            state.queue.removeFirst(count)
+            if let snapshot = state.pendingSnapshot {
+                state.pendingSnapshot = snapshot >= count ? snapshot - count : nil
+            }
+            state.wakePending = !state.queue.isEmpty
+            return taken
         }
     }
 

@@ -203,6 +203,25 @@ struct FakeClient {
         #expect(received.last?.split(separator: "nodeId", omittingEmptySubsequences: false).count == 52)
     }
 
+    @Test func partialTakesKeepTheConsumerResponsibleUntilEmpty() {
+        let wakes = Counter()
+        let outbox = Outbox(limitBytes: 1000)
+        outbox.attach(wake: { wakes.increment() }, onOverflow: {})
+        outbox.enqueue(ByteBuffer(string: "aaaa"))
+        outbox.enqueue(ByteBuffer(string: "list-1"), isSnapshot: true)
+        outbox.enqueue(ByteBuffer(string: "bbbb"))
+        #expect(wakes.value == 1)
+        #expect(outbox.take(maxBytes: 5).map { String(buffer: $0) } == ["aaaa"])
+        // Still work queued: no new wake-up, and the queued snapshot is still replaceable.
+        outbox.enqueue(ByteBuffer(string: "list-2"), isSnapshot: true)
+        #expect(wakes.value == 1)
+        #expect(outbox.take(maxBytes: 1).map { String(buffer: $0) } == ["bbbb"])
+        #expect(outbox.take(maxBytes: 100).map { String(buffer: $0) } == ["list-2"])
+        #expect(outbox.take(maxBytes: 100).isEmpty)
+        outbox.enqueue(ByteBuffer(string: "c"))
+        #expect(wakes.value == 2)
+    }
+
     @Test func shutDropsTheBacklog() {
         let outbox = Outbox(limitBytes: 100)
         outbox.enqueue(ByteBuffer(string: "x"))
