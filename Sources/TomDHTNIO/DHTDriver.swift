@@ -146,7 +146,7 @@ public final class DHTDriver: Sendable {
             return state.start { node, now in node.bootstrap(from: contacts, now: now) }.1
         }.get()
 
-        logger.info("dht node started", metadata: [
+        logger.log(level: configuration.lifecycleLogLevel, "dht node started", metadata: [
             "node_id": "\(nodeID.hex)", "address": "\(bound)", "saved_nodes": "\(contacts.count)",
         ])
         return DHTDriver(
@@ -177,31 +177,86 @@ public final class DHTDriver: Sendable {
     }
 
     /// Bootstraps until some node answers, retrying with exponential back-off (and a clear
-    /// log line each time) when names do not resolve or nobody answers. Returns the first
-    /// successful summary; throws only `CancellationError` or `shutDown`.
-    public func join(hosts: [String]) async throws -> BootstrapSummary {
+    /// log line each time) when names do not resolve or nobody answers. Throws only
+    /// `CancellationError` or `shutDown`.
+    ///
+    /// With `waitForSelfLookup` (the default, for long-lived nodes) it returns when the
+    /// bootstrap's lookup of our own id has finished, so the table is filled. Without it, it
+    /// returns as soon as a contact has answered and the table holds a node, which is all a
+    /// one-shot client needs: its own lookup does the discovery.
+    @discardableResult
+    public func join(hosts: [String], waitForSelfLookup: Bool = true) async throws -> JoinSummary {
         var delay = configuration.bootstrapRetryDelay
         while true {
             try Task.checkCancellation()
-            do {
-                let summary = try await bootstrap(hosts: hosts)
-                if summary.contactsAnswered > 0 || summary.routingTableSize > 0 {
-                    logger.info("joined the dht", metadata: [
-                        "contacts_answered": "\(summary.contactsAnswered)", "routing_table": "\(summary.routingTableSize)",
+            let (addresses, failures) = await BootstrapResolver.resolve(hosts, families: [localAddress.family])
+            for failure in failures {
+                logger.warning("cannot resolve bootstrap node", metadata: ["endpoint": "\(failure.endpoint)", "reason": "\(failure.reason)"])
+            }
+            if addresses.isEmpty {
+                logger.warning("no bootstrap node could be resolved; retrying", metadata: [
+                    "bootstrap": "\(hosts.joined(separator: ","))", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)",
+                ])
+            } else {
+                let joined = try await attemptJoin(addresses, waitForSelfLookup: waitForSelfLookup)
+                if joined.routingTableSize > 0 {
+                    logger.log(level: configuration.lifecycleLogLevel, "joined the dht", metadata: [
+                        "contacts": "\(addresses.count)", "routing_table": "\(joined.routingTableSize)",
                     ])
-                    return summary
+                    return joined
                 }
                 logger.warning("no bootstrap node answered; retrying", metadata: [
-                    "bootstrap": "\(hosts.joined(separator: ","))", "retry_in_s": "\(delay.nanoseconds / 1_000_000_000)",
-                ])
-            } catch DHTDriverError.unresolvable {
-                logger.warning("no bootstrap node could be resolved; retrying", metadata: [
-                    "bootstrap": "\(hosts.joined(separator: ","))", "retry_in_s": "\(delay.nanoseconds / 1_000_000_000)",
+                    "bootstrap": "\(hosts.joined(separator: ","))", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)",
                 ])
             }
             try await Task.sleep(nanoseconds: UInt64(max(0, delay.nanoseconds)))
             delay = min(delay * 2, configuration.maxBootstrapRetryDelay)
         }
+    }
+
+    /// What `join` achieved.
+    public struct JoinSummary: Sendable {
+        /// The finished bootstrap, when `join` waited for it.
+        public var bootstrap: BootstrapSummary?
+        public var routingTableSize: Int
+    }
+
+    private func attemptJoin(_ addresses: [DHTAddress], waitForSelfLookup: Bool) async throws -> JoinSummary {
+        if waitForSelfLookup {
+            let summary = try await bootstrap(contacts: addresses)
+            return JoinSummary(bootstrap: summary, routingTableSize: summary.routingTableSize)
+        }
+        let core = self.core
+        let (id, finished, tableReady) = try await eventLoop.submit {
+            let (id, future) = core.value.start { node, now in node.bootstrap(from: addresses, now: now) }
+            return (id.map { NIOLoopBound($0, eventLoop: core.value.eventLoop) }, future, core.value.routingTableNotEmpty())
+        }.get()
+        // Whichever comes first: a node in the table, or the bootstrap's end (which may
+        // leave the table empty when nobody answered).
+        let loop = eventLoop
+        let either = try await loop.submit {
+            let promise = loop.makePromise(of: Void.self)
+            let done = NIOLoopBoundBox(false, eventLoop: loop)
+            let complete = {
+                guard !done.value else { return }
+                done.value = true
+                promise.succeed()
+            }
+            finished.assumeIsolated().whenComplete { _ in complete() }
+            tableReady.assumeIsolated().whenComplete { _ in complete() }
+            return (promise.futureResult, NIOLoopBound(complete, eventLoop: loop))
+        }.get()
+        try await withTaskCancellationHandler {
+            try await either.0.get()
+        } onCancel: {
+            loop.execute {
+                if let id = id?.value { core.value.abandon(id) }
+                either.1.value()
+            }
+        }
+        try Task.checkCancellation()
+        let size = try await status().routingTableSize
+        return JoinSummary(bootstrap: nil, routingTableSize: size)
     }
 
     /// Waits for the bootstrap from the saved routing table started by `start`; nil when
@@ -359,7 +414,7 @@ public final class DHTDriver: Sendable {
             let loop = eventLoop
             try? await loop.flatSubmit { channel.value.close() }.get()
         }
-        logger.info("dht node stopped", metadata: ["node_id": "\(nodeID.hex)"])
+        logger.log(level: configuration.lifecycleLogLevel, "dht node stopped", metadata: ["node_id": "\(nodeID.hex)"])
     }
 
     /// Writes the snapshot; a failure is logged, never fatal.

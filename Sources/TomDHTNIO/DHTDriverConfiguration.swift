@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import TomDHT
 import TomStore
@@ -25,6 +26,9 @@ public struct DHTDriverConfiguration: Sendable {
     /// First pause between bootstrap attempts that reached nobody; doubled up to `maxBootstrapRetryDelay`.
     public var bootstrapRetryDelay: TimeAmount = .seconds(5)
     public var maxBootstrapRetryDelay: TimeAmount = .minutes(5)
+
+    /// Level of the start, join and stop lines (one-shot CLI verbs lower it to debug).
+    public var lifecycleLogLevel: Logger.Level = .info
 
     public init() {}
 

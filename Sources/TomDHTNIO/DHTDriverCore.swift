@@ -14,6 +14,8 @@ final class DHTDriverCore {
     var channel: (any Channel)?
     var localFamily: AddressFamily = .v4
     private var waiters: [OperationID: EventLoopPromise<OperationOutcome>] = [:]
+    /// Callers waiting for the routing table to hold at least one node.
+    private var tableWaiters: [EventLoopPromise<Void>] = []
     private var tickTimer: Scheduled<Void>?
     private var tickDeadline: DHTTime?
     private var saveTimer: Scheduled<Void>?
@@ -83,6 +85,11 @@ final class DHTDriverCore {
     }
 
     private func deliverEvents() {
+        if !tableWaiters.isEmpty, node.routingTable.count > 0 {
+            let ready = tableWaiters
+            tableWaiters.removeAll()
+            for promise in ready { promise.succeed() }
+        }
         for event in node.pollEvents() {
             switch event {
             case .operationCompleted(let id, let outcome):
@@ -126,6 +133,15 @@ final class DHTDriverCore {
         return (id, promise.futureResult)
     }
 
+    /// Succeeds once the routing table holds a node (at once if it already does).
+    func routingTableNotEmpty() -> EventLoopFuture<Void> {
+        if node.routingTable.count > 0 { return eventLoop.makeSucceededVoidFuture() }
+        guard !isShutDown else { return eventLoop.makeFailedFuture(DHTDriverError.shutDown) }
+        let promise = eventLoop.makePromise(of: Void.self)
+        tableWaiters.append(promise)
+        return promise.futureResult
+    }
+
     /// The caller stopped waiting; the operation runs to its end unobserved.
     func abandon(_ id: OperationID) {
         waiters.removeValue(forKey: id)?.fail(CancellationError())
@@ -154,6 +170,9 @@ final class DHTDriverCore {
         let pending = waiters
         waiters.removeAll()
         for promise in pending.values { promise.fail(DHTDriverError.shutDown) }
+        let tablePending = tableWaiters
+        tableWaiters.removeAll()
+        for promise in tablePending { promise.fail(DHTDriverError.shutDown) }
         let channel = self.channel
         self.channel = nil
         return (node.routingTable.snapshot.encoded(), channel)

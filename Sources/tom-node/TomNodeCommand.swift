@@ -15,20 +15,16 @@ struct TomNodeCommand: AsyncParsableCommand {
         Defaults are shown with each option. Environment: PORT (default for --port), \
         TOM_DATA_DIR (default for --data-dir). See Docs/operations.md.
         """,
-        version: TomVersion.current
+        version: TomVersion.current,
+        subcommands: [DHTCommand.self]
     )
 
     @OptionGroup var node: NodeOptions
     @OptionGroup var limits: LegacyLimitOptions
+    @OptionGroup(title: "Peer mode (DHT) options") var dht: PeerDHTOptions
 
     mutating func run() async throws {
         let logger = Logging.bootstrap(level: node.logLevel, format: node.logFormat)
-        guard node.mode == .seed else {
-            throw CleanExit.message("""
-            tom-node: --mode peer is not available in this version yet: the DHT node is still \
-            being built. Use --mode seed.
-            """).failing
-        }
         let identity: NodeIdentity
         do {
             identity = try NodeIdentity.loadOrCreate(in: DataDirectory(path: node.resolvedDataDirectory))
@@ -39,6 +35,10 @@ struct TomNodeCommand: AsyncParsableCommand {
             identity.isNew ? "created node identity" : "loaded node identity",
             metadata: ["public_key": "\(identity.publicKeyHex)", "data_dir": "\(node.resolvedDataDirectory)"]
         )
+        if node.mode == .peer {
+            try await PeerMode.run(node: node, dht: dht, identity: identity, logger: logger)
+            return
+        }
         let openFiles = ResourceLimits.raiseOpenFileLimit()
         logger.debug("open file limit", metadata: ["limit": "\(openFiles)"])
 

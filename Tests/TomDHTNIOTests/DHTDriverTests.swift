@@ -111,7 +111,11 @@ import TomStore
             try await driver.bootstrap(hosts: ["not-an-endpoint", "localhost"])
         }
         let summary = try await driver.join(hosts: ["not-an-endpoint", "localhost:\(hub.localAddress.port)"])
-        #expect(summary.contactsAnswered == 1)
+        #expect(summary.bootstrap?.contactsAnswered == 1)
+        let quick = try await TestDrivers.start()
+        let quickly = try await quick.join(hosts: ["127.0.0.1:\(hub.localAddress.port)"], waitForSelfLookup: false)
+        #expect(quickly.bootstrap == nil && quickly.routingTableSize >= 1)
+        await quick.shutdown()
         #expect(try await driver.status().routingTableSize >= 1)
         await driver.shutdown()
         await hub.shutdown()
