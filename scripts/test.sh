@@ -11,3 +11,4 @@ swift test --skip-build 2>&1 | tee .build/swift-test.log
 [ "${PIPESTATUS[0]}" -eq 0 ]
 
 bash scripts/conformance-seed.sh
+bash scripts/interop.sh

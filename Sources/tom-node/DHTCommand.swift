@@ -93,21 +93,28 @@ struct DHTFindNode: AsyncParsableCommand {
 }
 
 struct DHTAnnounce: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "announce", abstract: "Announce a peer for a topic or info-hash.")
+    static let configuration = CommandConfiguration(
+        commandName: "announce",
+        abstract: "Announce a peer for a topic or info-hash.",
+        discussion: """
+        --port P announces peer port P (the root command's --port, given before or after the verb); \
+        without it the announce uses implied_port, so nodes store this node's UDP source port.
+        """
+    )
 
     @Argument(help: "A topic name (hashed with SHA-1) or a 40-hex info-hash.") var topic: String
-    @Option(help: "The peer port to announce. (default: implied_port, i.e. this node's UDP port)") var port: Int?
     @OptionGroup var flags: DHTClientOptions
     @ParentCommand var root: TomNodeCommand
     var options: DHTVerbSettings { DHTVerbSettings(flags, root: root) }
 
     func validate() throws {
-        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1...65535, got \(port)") }
+        if let port = root.node.port, !(1...65535).contains(port) { throw ValidationError("--port must be 1...65535, got \(port)") }
     }
 
     func run() async throws {
         let infoHash = DHTTarget.infoHash(fromTopicOrHash: topic)
-        let port = self.port.map { UInt16($0) }
+        // `--port` is parsed by the root command (it shares the name with the HTTP port).
+        let port = root.node.port.map { UInt16($0) }
         try await DHTVerbRunner.run(options, verb: "announce") { driver, _ in
             let summary = try await driver.announce(infoHash, port: port)
             let announced = port.map { String($0) } ?? "\(driver.localAddress.port) (implied)"
