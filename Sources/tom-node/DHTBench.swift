@@ -85,6 +85,7 @@ struct DHTBench: AsyncParsableCommand {
         await node.shutdown()
 
         // 3 and 4.
+        let corePing = StoreBench.sansIOAnswers(query: ping, seconds: min(seconds, 2))
         let puts = StoreBench.mutablePuts(count: items, valueBytes: valueBytes)
         let routing = StoreBench.routingTableEntryBytes()
 
@@ -95,9 +96,10 @@ struct DHTBench: AsyncParsableCommand {
             print(JSONOutput.object([
                 ("udp_echo_per_s", .int(Int(echoRate))),
                 ("ping_per_s", .int(Int(pingRate))), ("ping_share_of_echo_pct", .double((share(pingRate) * 10).rounded() / 10)),
-                ("find_node_per_s", .int(Int(findNodeRate))),
+                ("find_node_per_s", .int(Int(findNodeRate))), ("sans_io_ping_per_s", .int(Int(corePing))),
                 ("find_node_share_of_echo_pct", .double((share(findNodeRate) * 10).rounded() / 10)),
                 ("mutable_puts_per_s", .int(Int(puts.rate))), ("puts_stored", .int(puts.stored)),
+                ("ed25519_verify_per_s", .int(Int(puts.verifyRate))),
                 ("value_bytes", .int(valueBytes)),
                 ("bytes_per_item", .int(puts.bytesPerItem)),
                 ("bytes_per_routing_entry", .int(routing.bytesPerEntry)), ("routing_entries", .int(routing.entries)),
@@ -106,7 +108,9 @@ struct DHTBench: AsyncParsableCommand {
             print("UDP echo (NIO, loopback)        \(Int(echoRate)) answers/s")
             print("DHT ping answered               \(Int(pingRate))/s  (\(String(format1: share(pingRate)))% of echo)")
             print("DHT find_node answered (8 nodes)\(Int(findNodeRate))/s  (\(String(format1: share(findNodeRate)))% of echo)")
+            print("ping handled by the core alone  \(Int(corePing))/s (sans-IO, no sockets)")
             print("BEP 44 mutable puts (sans-IO)   \(Int(puts.rate))/s verified and stored (\(puts.stored) items, \(valueBytes)-byte values)")
+            print("Ed25519 verify alone (libsodium)\(Int(puts.verifyRate))/s")
             print("memory per stored item          \(puts.bytesPerItem) bytes (value \(valueBytes) bytes + key, signature, index)")
             print("memory per routing-table entry  \(routing.bytesPerEntry) bytes (\(routing.entries) entries)")
         }
@@ -264,7 +268,7 @@ enum StoreBench {
     }
 
     /// Pre-signs `count` put queries for distinct keys, then times `DHTNode.handle` on them.
-    static func mutablePuts(count: Int, valueBytes: Int) -> (rate: Double, stored: Int, bytesPerItem: Int) {
+    static func mutablePuts(count: Int, valueBytes: Int) -> (rate: Double, stored: Int, bytesPerItem: Int, verifyRate: Double) {
         var config = DHTConfig()
         config.maxItems = count
         config.maxItemBytes = count * (valueBytes + 16)
@@ -278,14 +282,17 @@ enum StoreBench {
         let get = KRPCMessage(transactionID: [0, 0], kind: .query(KRPCQuery(senderID: sender, method: .get(GetItemArguments(target: sender)))))
         node.handle(datagram: get.encoded(), from: source, now: .zero)
         let answer = node.pollOutgoing().first.flatMap { try? KRPCMessage.decode($0.bytes) }
-        guard let token = answer?.response?.token else { return (0, 0, 0) }
+        guard let token = answer?.response?.token else { return (0, 0, 0, 0) }
 
         let text = String(repeating: "x", count: max(1, valueBytes - 4))
         let value = CanonicalBencode(.bytes(Array(text.utf8)))
         let sequence = WallClock.microsecondsSinceEpoch()
+        var items: [MutableItem] = []
+        items.reserveCapacity(count)
         let queries: [[UInt8]] = (0..<count).map { index in
             let key = ItemSigningKey.random(using: &generator)
             let item = MutableItem.signed(value: value, salt: [], sequenceNumber: sequence, key: key)
+            items.append(item)
             let arguments = PutItemArguments(
                 token: token, value: item.value, publicKey: item.publicKey, signature: item.signature,
                 sequenceNumber: item.sequenceNumber
@@ -294,6 +301,15 @@ enum StoreBench {
             return KRPCMessage(transactionID: transaction, kind: .query(KRPCQuery(senderID: sender, method: .put(arguments)))).encoded()
         }
         _ = node.pollOutgoing()
+
+        // The signature check alone, for scale: the floor of what a put can cost.
+        let verifyStarted = ContinuousClock.now
+        var valid = 0
+        for item in items where item.hasValidSignature { valid += 1 }
+        let verifyElapsed = ContinuousClock.now - verifyStarted
+        let verifySeconds = Double(verifyElapsed.components.seconds) + Double(verifyElapsed.components.attoseconds) / 1e18
+        let verifyRate = Double(valid) / verifySeconds
+        items.removeAll()
 
         let heapBefore = heapInUse()
         let started = ContinuousClock.now
@@ -306,7 +322,25 @@ enum StoreBench {
         let heapAfter = heapInUse()
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let stored = node.itemStore.count
-        return (Double(count) / seconds, stored, stored > 0 ? (heapAfter - heapBefore) / stored : 0)
+        return (Double(count) / seconds, stored, stored > 0 ? (heapAfter - heapBefore) / stored : 0, verifyRate)
+    }
+
+    /// `DHTNode.handle` plus `pollOutgoing` for one query, repeated: the core's share of a
+    /// socket answer, without NIO.
+    static func sansIOAnswers(query: [UInt8], seconds: Double) -> Double {
+        var node = DHTNode(seed: 3, now: .zero)
+        let source = DHTAddress(ip: .v4(IPv4Address(127, 0, 0, 1)), port: 40001)
+        var handled = 0
+        let started = ContinuousClock.now
+        let end = started + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < end {
+            for _ in 0..<1000 {
+                node.handle(datagram: query, from: source, now: DHTTime(nanoseconds: 1_000))
+                handled += node.pollOutgoing().count > 0 ? 1 : 0
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        return Double(handled) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
     /// Fills a routing table with 8 nodes in each of its first 150 buckets.
