@@ -355,7 +355,8 @@ def main():
 
     passed = sum(1 for r in RESULTS if r)
     failed = len(RESULTS) - passed
-    print(f"{passed} passed, {failed} failed ({time.monotonic() - started:.1f} s)", flush=True)
+    print(f"interop finished in {time.monotonic() - started:.1f} s", flush=True)
+    print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
 
 
