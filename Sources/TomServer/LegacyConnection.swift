@@ -17,7 +17,7 @@ struct LegacyConnection {
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        try await MaskedFrameEnforcer.install(on: channel)
+        try await ClientFrameGuard.install(on: channel, pingInterval: settings.pingInterval)
         await live.add(session.id) { code, reason in
             await close(outbound, code: code, reason: reason)
         }

@@ -84,7 +84,8 @@ public final class SignalingServer: Sendable {
         })
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: settings.maxMessageBytes,
-            autoPing: .enabled(timePeriod: settings.pingInterval),
+            // Keepalive is ClientFrameGuard's event-loop timer, not a task per connection.
+            autoPing: .disabled,
             closeTimeout: settings.closeTimeout,
             validateUTF8: true
         )

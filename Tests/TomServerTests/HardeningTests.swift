@@ -34,7 +34,7 @@ import TomWebSocketClient
             let other = try await bystander(server)
             let bad = try await server.connect()
             // The unmasked-frame check is installed as the connection starts (see
-            // MaskedFrameEnforcer); one round trip makes sure it is in place.
+            // ClientFrameGuard); one round trip makes sure it is in place.
             try await bad.sync()
             try await bad.connection.sendRaw(opcode: opcode, payload: Array(#"{"type":"heartbeat"}"#.utf8), masked: masked, rsv1: rsv1)
             #expect(try await bad.closeCode() == 1002)
