@@ -4,9 +4,9 @@ import NIOCore
 import NIOWebSocket
 import TomSignaling
 
-/// One legacy client's WebSocket: a reader that decodes and hands messages to the hub, and a
-/// writer that drains the client's outbox into the socket. The reader always runs, so pongs
-/// are seen and dead peers detected.
+/// One legacy client's WebSocket: a reader that decodes and hands messages to the hub, while
+/// `ChannelOutboxWriter` drains the client's outbox into the socket on the event loop. The
+/// reader always runs, so pongs are seen and dead peers detected.
 struct LegacyConnection {
     let session: ClientSession
     let channel: any Channel
@@ -18,14 +18,15 @@ struct LegacyConnection {
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         try await ClientFrameGuard.install(on: channel, pingInterval: settings.pingInterval)
-        await live.add(session.id) { code, reason in
-            await close(outbound, code: code, reason: reason)
-        }
         try await ChannelOutboxWriter(outbox: session.outbox, channel: channel).attach { [self] in
             metrics.backpressureClosed.increment()
             metrics.countError("backpressure")
             logger.info("closing slow reader", metadata: ["limit_bytes": "\(session.outbox.limitBytes)"])
             Task { await close(outbound, code: .policyViolation, reason: "outbound queue full") }
+        }
+        // Registered only once nothing above can fail, so `finish` always removes it.
+        await live.add(session.id) { code, reason in
+            await close(outbound, code: code, reason: reason)
         }
         logger.debug("client connected")
         defer { logger.debug("client disconnected") }
