@@ -10,7 +10,7 @@ import TomStore
 struct TomNodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tom-node",
-        abstract: "A ToM network node: the legacy signaling seed, and (soon) a Mainline DHT peer.",
+        abstract: "A ToM network node: the legacy signaling seed, or a Mainline DHT peer.",
         discussion: """
         Defaults are shown with each option. Environment: PORT (default for --port), \
         TOM_DATA_DIR (default for --data-dir). See Docs/operations.md.
