@@ -23,7 +23,10 @@ start_node() {
   done
   echo "tom-node did not start" >&2; exit 1
 }
-stop_node() { kill -TERM "$pid"; wait "$pid" || true; rm -rf "$data"; }
+stop_node() { kill -TERM "$pid"; wait "$pid" || true; rm -rf "$data"; pid=""; }
+# A load run that times out must not leave its server running (it would skew later runs).
+pid=""
+trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; true' EXIT
 
 if [ "$which" = relay ] || [ "$which" = all ]; then
   start_node
