@@ -74,7 +74,7 @@ struct AddressTests {
     }
 
     @Test func compactNodeLists() throws {
-        var generator = SeededGenerator(seed: 3)
+        var generator = DHTRandom(seed: 3)
         let v4Nodes = (0..<5).map { index in
             NodeInfo(id: .random(using: &generator), address: DHTAddress(ip: .v4(IPv4Address(UInt32(index))), port: UInt16(index)))
         }

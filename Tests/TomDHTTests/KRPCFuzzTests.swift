@@ -15,7 +15,7 @@ struct KRPCFuzzTests {
     ]
 
     @Test func mutatedMessagesNeverCrashAndAcceptedOnesRoundTrip() {
-        var generator = SeededGenerator(seed: 0xD47)
+        var generator = DHTRandom(seed: 0xD47)
         let structural = Array("ilde0123456789:-".utf8)
         var accepted = 0
         for iteration in 0..<20_000 {
@@ -38,7 +38,7 @@ struct KRPCFuzzTests {
     }
 
     @Test func randomBytesNeverCrash() {
-        var generator = SeededGenerator(seed: 77)
+        var generator = DHTRandom(seed: 77)
         for _ in 0..<5_000 {
             let input = (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             _ = try? KRPCMessage.decode(input)

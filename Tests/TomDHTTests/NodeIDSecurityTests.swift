@@ -68,7 +68,7 @@ struct NodeIDSecurityTests {
     }
 
     @Test func generatedIdsValidateForIPv4AndIPv6() throws {
-        var generator = SeededGenerator(seed: 42)
+        var generator = DHTRandom(seed: 42)
         for text in ["124.31.75.21", "8.8.4.4", "2001:db8:85a3::8a2e:370:7334", "2a00:1450:4001:81b::200e"] {
             let ip = try #require(IPAddress(text))
             for _ in 0..<50 {
@@ -79,7 +79,7 @@ struct NodeIDSecurityTests {
     }
 
     @Test func ipv6UsesOnlyTheHigh64BitsMasked() throws {
-        var generator = SeededGenerator(seed: 1)
+        var generator = DHTRandom(seed: 1)
         let ip = try #require(IPAddress("2001:db8:85a3:1:2:3:4:5"))
         let sameNetwork = try #require(IPAddress("2001:db8:85a3:1:ffff:ffff:ffff:ffff"))
         let id = NodeIDSecurity.secureID(for: ip, using: &generator)

@@ -69,15 +69,15 @@ struct NodeIDTests {
     }
 
     @Test func randomIdsComeFromTheInjectedGenerator() {
-        var first = SeededGenerator(seed: 42)
-        var second = SeededGenerator(seed: 42)
+        var first = DHTRandom(seed: 42)
+        var second = DHTRandom(seed: 42)
         let ids = (0..<10).map { _ in NodeID.random(using: &first) }
         #expect(ids == (0..<10).map { _ in NodeID.random(using: &second) })
         #expect(Set(ids).count == 10)
     }
 
     @Test func randomIdsCanShareAPrefix() {
-        var generator = SeededGenerator(seed: 7)
+        var generator = DHTRandom(seed: 7)
         for length in [0, 1, 5, 63, 64, 65, 127, 128, 129, 159, 160] {
             for _ in 0..<20 {
                 let id = NodeID.random(sharingPrefixOf: sample, length: length, using: &generator)
@@ -87,7 +87,7 @@ struct NodeIDTests {
     }
 
     @Test func sortingByDistanceToATarget() throws {
-        var generator = SeededGenerator(seed: 99)
+        var generator = DHTRandom(seed: 99)
         let target = NodeID.random(using: &generator)
         let ids = (0..<50).map { _ in NodeID.random(using: &generator) }
         let sorted = ids.sorted { $0.distance(to: target) < $1.distance(to: target) }

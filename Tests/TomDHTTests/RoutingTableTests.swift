@@ -3,7 +3,7 @@ import TomDHT
 
 /// Builds nodes with chosen id prefixes and distinct public addresses.
 struct RoutingFixture {
-    var generator = SeededGenerator(seed: 5)
+    var generator = DHTRandom(seed: 5)
     var nextAddress: UInt32 = 0x0B00_0001  // 11.0.0.1, a public address
     let ownID = NodeID.zero
     let start = DHTTime(nanoseconds: 1_000_000_000_000)
@@ -291,7 +291,7 @@ struct RoutingTableMaintenanceTests {
             table.recordResponse(from: fixture.node(sharedBits: shared), at: fixture.start)
         }
         #expect(table.bucketCount == 2)
-        var generator = SeededGenerator(seed: 11)
+        var generator = DHTRandom(seed: 11)
         #expect(table.bucketsNeedingRefresh(at: fixture.time(minutes: 14), using: &generator).isEmpty)
         #expect(table.nextRefreshDeadline == fixture.time(minutes: 15))
 
