@@ -11,6 +11,11 @@ public enum BootstrapResolver {
         public var description: String { "\(endpoint): \(reason)" }
     }
 
+    /// The entries of a comma-separated `--bootstrap` list, trimmed, empty ones dropped.
+    public static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { String($0).trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
+    }
+
     /// Splits "host:port", "[v6]:port" or "a.b.c.d:port".
     public static func split(_ endpoint: String) -> (host: String, port: UInt16)? {
         let text = endpoint.trimmingCharacters(in: " \t")

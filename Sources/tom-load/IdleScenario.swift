@@ -17,10 +17,7 @@ struct IdleScenario: Sendable {
     }
 
     func run() async -> ScenarioResult {
-        var summary = Summary()
-        summary.add("scenario", "idle")
-        summary.add("url", "ws://\(target.host):\(target.port)\(target.path)")
-        summary.add("clients_requested", clientCount)
+        var summary = Summary(scenario: "idle", target: target, clientsRequested: clientCount)
         let descriptorLimit = FileDescriptorLimit.raiseSoftLimitToHard()
         summary.add("client_fd_limit", descriptorLimit.map { .int($0) } ?? .none)
 
@@ -42,10 +39,7 @@ struct IdleScenario: Sendable {
                 connections.append(connection)
                 group.addTask { await drain(connection) }
             }
-            summary.add("clients_connected", connectReport.connected)
-            summary.add("connect_failures", connectReport.failureCount)
-            if let topFailure = connectReport.topFailure { summary.add("connect_failure_top", topFailure) }
-            summary.add("connect_s", seconds(connectReport.elapsed), decimals: 3)
+            summary.add(connectReport)
             summary.add(
                 "connects_per_second",
                 connectReport.elapsed > .zero ? Double(connectReport.connected) / seconds(connectReport.elapsed) : nil,

@@ -25,10 +25,7 @@ struct RelayScenario: Sendable {
     func run() async -> ScenarioResult {
         let windows = (0..<clientCount).map { _ in SenderWindow(size: window) }
         var clients: [(identity: LoadIdentity, connection: WebSocketConnection)] = []
-        var summary = Summary()
-        summary.add("scenario", "relay")
-        summary.add("url", "ws://\(target.host):\(target.port)\(target.path)")
-        summary.add("clients_requested", clientCount)
+        var summary = Summary(scenario: "relay", target: target, clientsRequested: clientCount)
 
         return await withTaskGroup(of: ClientTaskOutcome.self) { group in
             let connectReport = await ClientFleet.connect(
@@ -38,10 +35,7 @@ struct RelayScenario: Sendable {
                 clients.append((identity, connection))
                 group.addTask { .receiver(await receive(on: connection, identity: identity, windows: windows)) }
             }
-            summary.add("clients_connected", connectReport.connected)
-            summary.add("connect_failures", connectReport.failureCount)
-            if let topFailure = connectReport.topFailure { summary.add("connect_failure_top", topFailure) }
-            summary.add("connect_s", seconds(connectReport.elapsed), decimals: 3)
+            summary.add(connectReport)
 
             var timedOut = false
             var signalsStarted: Int64?

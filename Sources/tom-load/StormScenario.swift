@@ -17,10 +17,7 @@ struct StormScenario: Sendable {
 
     func run() async -> ScenarioResult {
         var clients: [(identity: LoadIdentity, connection: WebSocketConnection)] = []
-        var summary = Summary()
-        summary.add("scenario", "storm")
-        summary.add("url", "ws://\(target.host):\(target.port)\(target.path)")
-        summary.add("clients_requested", clientCount)
+        var summary = Summary(scenario: "storm", target: target, clientsRequested: clientCount)
 
         return await withTaskGroup(of: ReceiverReport.self) { group in
             let connectReport = await ClientFleet.connect(
@@ -30,10 +27,7 @@ struct StormScenario: Sendable {
                 clients.append((identity, connection))
                 group.addTask { await receive(on: connection) }
             }
-            summary.add("clients_connected", connectReport.connected)
-            summary.add("connect_failures", connectReport.failureCount)
-            if let topFailure = connectReport.topFailure { summary.add("connect_failure_top", topFailure) }
-            summary.add("connect_s", seconds(connectReport.elapsed), decimals: 3)
+            summary.add(connectReport)
 
             var timedOut = true
             var stormStartedAt: Int64 = 0

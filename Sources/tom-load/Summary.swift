@@ -10,6 +10,20 @@ struct Summary {
 
     private(set) var entries: [(key: String, value: Value)] = []
 
+    /// The lines every scenario's report starts with.
+    init(scenario: String, target: ServerTarget, clientsRequested: Int) {
+        add("scenario", scenario)
+        add("url", "ws://\(target.host):\(target.port)\(target.path)")
+        add("clients_requested", clientsRequested)
+    }
+
+    mutating func add(_ report: ClientFleet.ConnectReport) {
+        add("clients_connected", report.connected)
+        add("connect_failures", report.failureCount)
+        if let topFailure = report.topFailure { add("connect_failure_top", topFailure) }
+        add("connect_s", seconds(report.elapsed), decimals: 3)
+    }
+
     mutating func add(_ key: String, _ value: Value) {
         entries.append((key, value))
     }

@@ -1,14 +1,9 @@
 import ArgumentParser
 import Logging
-
 import TomDHTNIO
 
 /// The public Mainline routers; tests and scripts always pass loopback nodes instead.
 let defaultBootstrapNodes = "router.bittorrent.com:6881,dht.transmissionbt.com:6881,dht.libtorrent.org:25401"
-
-func bootstrapList(_ text: String) -> [String] {
-    text.split(separator: ",").map { String($0).trimmingSpacesAndTabs() }.filter { !$0.isEmpty }
-}
 
 /// Flags of the `tom-node dht` verbs themselves. The flags they share with the root
 /// command (--bootstrap, --dht-port, --host, --data-dir, --log-level, --log-format) belong to
@@ -38,7 +33,7 @@ struct DHTVerbSettings: Sendable {
     var json: Bool
 
     init(_ options: DHTClientOptions, root: TomNodeCommand) {
-        bootstrapHosts = bootstrapList(root.dht.bootstrap)
+        bootstrapHosts = BootstrapResolver.list(root.dht.bootstrap)
         // Verbs are short-lived clients: an ephemeral port unless one is asked for.
         port = root.dht.dhtPort ?? 0
         host = root.node.host
@@ -68,18 +63,9 @@ struct PeerDHTOptions: ParsableArguments {
         guard (1...86_400).contains(saveInterval) else {
             throw ValidationError("--save-interval must be 1...86400 seconds, got \(saveInterval)")
         }
-        guard !bootstrapList(bootstrap).isEmpty else { throw ValidationError("--bootstrap needs at least one host:port") }
-        for host in bootstrapList(bootstrap) where BootstrapResolver.split(host) == nil {
+        guard !BootstrapResolver.list(bootstrap).isEmpty else { throw ValidationError("--bootstrap needs at least one host:port") }
+        for host in BootstrapResolver.list(bootstrap) where BootstrapResolver.split(host) == nil {
             throw ValidationError("--bootstrap: '\(host)' is not host:port")
         }
-    }
-}
-
-extension StringProtocol {
-    func trimmingSpacesAndTabs() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let end = lastIndex(where: { !isSpace($0) })!
-        return String(self[start...end])
     }
 }

@@ -22,7 +22,7 @@ enum PeerMode {
         } catch {
             throw Failure("\(error)")
         }
-        let service = DHTPeerService(driver: driver, hosts: bootstrapList(dht.bootstrap), logger: logger)
+        let service = DHTPeerService(driver: driver, hosts: BootstrapResolver.list(dht.bootstrap), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: service)],
