@@ -78,6 +78,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The migration layer: topic, signed roster pages, gateway links, the DHT-backed hub.
+        .target(
+            name: "TomGateway",
+            dependencies: [
+                "TomSignaling",
+                "TomDHT",
+                "TomCrypto",
+                "Bencode",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        // A gateway on real sockets: DHT membership and roster puts, link dialling.
+        .target(
+            name: "TomGatewayNIO",
+            dependencies: [
+                "TomGateway",
+                "TomDHT",
+                "TomDHTNIO",
+                "TomWebSocketClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A small NIOWebSocket client for tests and the load tool (no TLS, so no NIOSSL build).
         .target(
             name: "TomWebSocketClient",
@@ -92,6 +118,10 @@ let package = Package(
             name: "tom-node",
             dependencies: [
                 "TomServer",
+                "TomGateway",
+                "TomGatewayNIO",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "TomCrypto",
                 "TomDHTNIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -121,6 +151,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "TomGatewayTests",
+            dependencies: ["TomGateway", "TomSignaling", "TomDHT", "TomCrypto", "Bencode", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "TomCryptoTests", dependencies: ["TomCrypto", "TomStore"]),
         .testTarget(

@@ -4,16 +4,22 @@ import NIOCore
 import Prometheus
 
 /// The plain-HTTP side of the port: `/health` exactly as the legacy server answered it,
-/// `/status` and `/metrics` for operators, and the legacy JSON 404 for everything else.
+/// `/status` and `/metrics` for operators, `POST /admin/NAME` from loopback, and the legacy
+/// JSON 404 for everything else.
 struct HTTPEndpoints: Sendable {
     let registry: PrometheusCollectorRegistry
     let status: @Sendable () async -> NodeStatus
+    let adminAction: @Sendable (String) -> SignalingServer.AdminAction?
 
     static let jsonContentType = "application/json; charset=utf-8"
 
-    func respond(to request: Request) async -> Response {
+    func respond(to request: Request, context: EndpointContext) async -> Response {
+        let path = request.uri.path
+        if request.method == .post, path.hasPrefix("/admin/") {
+            return await admin(String(path.dropFirst("/admin/".count)), context: context)
+        }
         guard request.method == .get else { return Self.notFound() }
-        switch request.uri.path {
+        switch path {
         case "/health":
             return Self.json(#"{"ok":true}"#)
         case "/status":
@@ -32,6 +38,16 @@ struct HTTPEndpoints: Sendable {
         default:
             return Self.notFound()
         }
+    }
+
+    private func admin(_ name: String, context: EndpointContext) async -> Response {
+        guard context.isFromLoopback else {
+            return Self.json(#"{"error":"admin endpoints answer loopback only"}"#, status: .forbidden)
+        }
+        guard let action = adminAction(name) else { return Self.notFound() }
+        let result = await action()
+        let escaped = result.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return Self.json(#"{"ok":true,"result":"\#(escaped)"}"#)
     }
 
     static func notFound() -> Response {

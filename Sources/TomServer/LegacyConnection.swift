@@ -10,7 +10,7 @@ import TomSignaling
 struct LegacyConnection {
     let session: ClientSession
     let channel: any Channel
-    let hub: any SignalingHub
+    let hubSlot: HubSlot
     let metrics: SignalingMetrics
     let settings: ServerSettings
     let live: LiveConnections
@@ -41,7 +41,7 @@ struct LegacyConnection {
 
     private func finish() async {
         session.outbox.shut()
-        await hub.disconnected(session)
+        await hubSlot.current.disconnected(session)
         await live.remove(session.id)
     }
 
@@ -61,7 +61,7 @@ struct LegacyConnection {
                 if case .rejected(let error) = request {
                     session.reply(error, metrics: metrics)
                 } else {
-                    await hub.receive(request, from: session)
+                    await hubSlot.current.receive(request, from: session)
                 }
             }
         } catch {

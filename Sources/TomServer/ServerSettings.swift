@@ -19,6 +19,8 @@ public struct ServerSettings: Sendable, Equatable {
     /// Zero sends one participants list per change (the legacy behaviour).
     public var coalesceParticipants: Duration = .zero
     public var listenBacklog = 1024
+    /// False (`--no-legacy`) refuses legacy WebSocket upgrades; routed paths still upgrade.
+    public var servesLegacyClients = true
 
     public init() {}
 }

@@ -15,12 +15,13 @@ public final class SignalingServer: Sendable {
     public let settings: ServerSettings
     public let metrics: SignalingMetrics
     public let registry: PrometheusCollectorRegistry
-    let hub: any SignalingHub
+    let hubSlot: HubSlot
     let admission: ConnectionAdmission
     let live = LiveConnections()
     let logger: Logger
-    let mode: String
     let publicKeyHex: String
+    private let routes = Mutex<[String: WebSocketRouteHandler]>([:])
+    private let adminActions = Mutex<[String: AdminAction]>([:])
     private let startedAt = ContinuousClock.now
     private let nextConnectionID = Atomic<UInt64>(0)
     private let openConnectionsGauge: CoreMetrics.Gauge
@@ -35,10 +36,9 @@ public final class SignalingServer: Sendable {
         logger: Logger
     ) {
         self.settings = settings
-        self.hub = hub
+        self.hubSlot = HubSlot(hub, mode: mode)
         self.metrics = metrics
         self.registry = registry
-        self.mode = mode
         self.publicKeyHex = publicKeyHex
         self.logger = logger
         self.admission = ConnectionAdmission(
@@ -62,26 +62,54 @@ public final class SignalingServer: Sendable {
         [makeApplication(onListening: onListening), ConnectionDrain(server: self)]
     }
 
+    /// The hub serving legacy clients now.
+    public var hub: any SignalingHub { hubSlot.current }
+
+    public var mode: String { hubSlot.mode }
+
+    /// Serves every legacy message from `successor` from now on (a seed degrading into a peer).
+    public func replaceHub(with successor: any SignalingHub, mode: String) {
+        hubSlot.replace(with: successor, mode: mode)
+    }
+
+    /// Serves WebSocket upgrades on `path` with `handler` instead of the legacy protocol;
+    /// nil gives the path back to legacy clients.
+    public func route(_ path: String, to handler: WebSocketRouteHandler?) {
+        routes.withLock { $0[path] = handler }
+    }
+
+    /// An action run by `POST /admin/NAME` from a loopback address; it returns a short result.
+    public typealias AdminAction = @Sendable () async -> String
+
+    public func setAdminAction(_ name: String, _ action: AdminAction?) {
+        adminActions.withLock { $0[name] = action }
+    }
+
     public func status() async -> NodeStatus {
-        NodeStatus(
+        let snapshot = await hub.snapshot()
+        return NodeStatus(
             mode: mode,
             publicKey: publicKeyHex,
             version: TomVersion.current,
             uptimeSeconds: Int((ContinuousClock.now - startedAt).components.seconds),
             connections: admission.openConnections,
-            participants: await hub.snapshot().registeredParticipants
+            participants: snapshot.registeredParticipants,
+            gatewayLinks: snapshot.gatewayLinks
         )
     }
 
     // MARK: - Assembly
 
     private func makeApplication(onListening: @escaping @Sendable (Int) async -> Void) -> some Service {
-        let endpoints = HTTPEndpoints(registry: registry, status: { [self] in
-            let status = await status()
-            openConnectionsGauge.record(status.connections)
-            metrics.registeredParticipants.record(status.participants)
-            return status
-        })
+        let endpoints = HTTPEndpoints(
+            registry: registry,
+            status: { [self] in
+                let status = await status()
+                openConnectionsGauge.record(status.connections)
+                return status
+            },
+            adminAction: { [self] name in adminActions.withLock { $0[name] } }
+        )
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: settings.maxMessageBytes,
             // Keepalive is ClientFrameGuard's event-loop timer, not a task per connection.
@@ -103,8 +131,8 @@ public final class SignalingServer: Sendable {
             )
         }
         return Application(
-            responder: CallbackResponder<BasicRequestContext> { request, _ in
-                await endpoints.respond(to: request)
+            responder: CallbackResponder<EndpointContext> { request, context in
+                await endpoints.respond(to: request, context: context)
             },
             server: builder,
             configuration: .init(address: .hostname(settings.host, port: settings.port), backlog: settings.listenBacklog),
@@ -130,12 +158,29 @@ public final class SignalingServer: Sendable {
         var logger = logger
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(remote)"
+        if let handler = routes.withLock({ $0[request.path ?? ""] }) {
+            return .upgrade(headers) { [settings] inbound, outbound, _ in
+                let frames = inbound.messages(maxSize: settings.maxMessageBytes).map { message -> [UInt8] in
+                    switch message {
+                    case .binary(let buffer): Array(buffer: buffer)
+                    case .text(let text): Array(text.utf8)
+                    }
+                }
+                let socket = RoutedWebSocket(
+                    remoteAddress: remote,
+                    send: { bytes in try await outbound.write(.binary(ByteBuffer(bytes: bytes))) },
+                    close: { try? await outbound.close(.normalClosure, reason: nil) }
+                )
+                await handler(frames, socket)
+            }
+        }
+        guard settings.servesLegacyClients else { return .dontUpgrade }
         return .upgrade(headers) { [self, logger] inbound, outbound, _ in
             let outbox = Outbox(limitBytes: settings.outboxLimitBytes)
             let connection = LegacyConnection(
                 session: ClientSession(id: id, remoteAddress: remote, outbox: outbox),
                 channel: channel,
-                hub: hub,
+                hubSlot: hubSlot,
                 metrics: metrics,
                 settings: settings,
                 live: live,

@@ -18,6 +18,9 @@ public actor LocalHub: SignalingHub {
     private var nodeIdBySession: [ClientSession: String] = [:]
     private var participantsMessage: ByteBuffer?
     private var participantsFlushScheduled = false
+    /// Set once a degrading seed handed its clients to another hub; calls still arriving
+    /// here (already queued when the server switched hubs) go on to it, in order.
+    private var successor: (any SignalingHub)?
 
     private let metrics: SignalingMetrics
     private let coalesceParticipants: Duration
@@ -29,7 +32,11 @@ public actor LocalHub: SignalingHub {
         self.coalesceParticipants = coalesceParticipants
     }
 
-    public func receive(_ request: LegacyRequest, from session: ClientSession) {
+    public func receive(_ request: LegacyRequest, from session: ClientSession) async {
+        if let successor {
+            await successor.receive(request, from: session)
+            return
+        }
         switch request {
         case .register(let participant):
             register(participant, session: session)
@@ -46,13 +53,32 @@ public actor LocalHub: SignalingHub {
         }
     }
 
-    public func disconnected(_ session: ClientSession) {
+    public func disconnected(_ session: ClientSession) async {
+        if let successor {
+            await successor.disconnected(session)
+            return
+        }
         guard let nodeId = nodeIdBySession.removeValue(forKey: session) else { return }
         unregister(nodeId, ownedBy: session)
     }
 
-    public func snapshot() -> HubSnapshot {
-        HubSnapshot(registeredParticipants: registrations.count)
+    public func snapshot() async -> HubSnapshot {
+        if let successor { return await successor.snapshot() }
+        return HubSnapshot(registeredParticipants: registrations.count)
+    }
+
+    /// Gives every registration, in registration order, to the hub `makeSuccessor` builds,
+    /// and from then on forwards every call to it. Nothing is sent to any client: their
+    /// sockets stay open and their state moves as it is.
+    public func handOver<Successor: SignalingHub>(
+        to makeSuccessor: @Sendable ([(participant: Participant, session: ClientSession)]) -> Successor
+    ) -> Successor {
+        let successor = makeSuccessor(registrations.values.map { ($0.participant, $0.session) })
+        self.successor = successor
+        registrations.removeAll()
+        nodeIdBySession.removeAll()
+        participantsMessage = nil
+        return successor
     }
 
     /// Participants in registration order (for tests and the status page).
@@ -110,6 +136,7 @@ public actor LocalHub: SignalingHub {
 
     private func flushParticipants() {
         participantsFlushScheduled = false
+        guard successor == nil else { return }
         sendParticipants()
     }
 

@@ -14,8 +14,11 @@ public protocol SignalingHub: Sendable {
 
 public struct HubSnapshot: Sendable, Equatable {
     public var registeredParticipants: Int
+    /// Linked gateways; nil for a hub that has none (a seed).
+    public var gatewayLinks: Int?
 
-    public init(registeredParticipants: Int) {
+    public init(registeredParticipants: Int, gatewayLinks: Int? = nil) {
         self.registeredParticipants = registeredParticipants
+        self.gatewayLinks = gatewayLinks
     }
 }

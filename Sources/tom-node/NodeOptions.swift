@@ -14,7 +14,7 @@ enum LogFormat: String, ExpressibleByArgument, CaseIterable {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 struct NodeOptions: ParsableArguments {
-    @Option(help: "seed: the legacy signaling server. peer: a Mainline DHT node (no legacy front end yet).")
+    @Option(help: "seed: the legacy signaling server. peer: a Mainline DHT node serving old clients from the DHT.")
     var mode: NodeMode = .seed
 
     @Option(help: "TCP port for HTTP and WebSocket. (default: $PORT, else 3001)")

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import Prometheus
 import TomCrypto
+import TomGateway
 import TomServer
 import TomSignaling
 import TomStore
@@ -22,6 +24,7 @@ struct TomNodeCommand: AsyncParsableCommand {
     @OptionGroup var node: NodeOptions
     @OptionGroup var limits: LegacyLimitOptions
     @OptionGroup(title: "Peer mode (DHT) options") var dht: PeerDHTOptions
+    @OptionGroup(title: "Gateway options (peers serving old clients; seeds that degrade)") var gateway: GatewayOptions
 
     mutating func run() async throws {
         let logger = Logging.bootstrap(level: node.logLevel, format: node.logFormat)
@@ -35,30 +38,46 @@ struct TomNodeCommand: AsyncParsableCommand {
             identity.isNew ? "created node identity" : "loaded node identity",
             metadata: ["public_key": "\(identity.publicKeyHex)", "data_dir": "\(node.resolvedDataDirectory)"]
         )
-        if node.mode == .peer {
-            try await PeerMode.run(node: node, dht: dht, identity: identity, logger: logger)
-            return
-        }
         let openFiles = ResourceLimits.raiseOpenFileLimit()
         logger.debug("open file limit", metadata: ["limit": "\(openFiles)"])
 
         var configured = limits.settings
         configured.host = node.host
         configured.port = node.resolvedPort
+        configured.servesLegacyClients = node.mode == .seed || !gateway.noLegacy
         let settings = configured
         let mode = node.mode
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let metrics = SignalingMetrics(factory: factory)
+        let controller = GatewayController(
+            node: node, dht: dht, options: gateway, identity: identity,
+            gatewayMetrics: GatewayMetrics(factory: factory), logger: logger)
+        let hub: any SignalingHub
+        var mesh: MeshHub?
+        if mode == .peer {
+            do {
+                try await controller.startDriver()
+            } catch {
+                throw Failure("cannot start the DHT node: \(error)")
+            }
+            mesh = controller.makeMeshHub(metrics: metrics)
+            hub = mesh!
+        } else {
+            hub = LocalHub(metrics: metrics, coalesceParticipants: settings.coalesceParticipants)
+        }
         let server = SignalingServer(
-            settings: settings,
-            hub: { metrics in LocalHub(metrics: metrics, coalesceParticipants: settings.coalesceParticipants) },
-            mode: mode.rawValue,
-            publicKeyHex: identity.publicKeyHex,
-            logger: logger
-        )
+            settings: settings, hub: hub, metrics: metrics, registry: registry,
+            mode: mode.rawValue, publicKeyHex: identity.publicKeyHex, logger: logger)
+        await controller.attach(server, mesh: mesh)
+        let serverServices = server.services(onListening: { port in
+            logger.info("listening", metadata: ["mode": "\(mode.rawValue)", "host": "\(settings.host)", "port": "\(port)"])
+            await controller.listening(on: port)
+        })
+        let services: [any Service] = serverServices + [DegradeSignalService(controller: controller), GatewayService(controller: controller)]
         let group = ServiceGroup(
             configuration: .init(
-                services: server.services(onListening: { port in
-                    logger.info("listening", metadata: ["mode": "\(mode.rawValue)", "host": "\(settings.host)", "port": "\(port)"])
-                }).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

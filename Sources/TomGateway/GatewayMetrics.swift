@@ -1,0 +1,31 @@
+import CoreMetrics
+
+/// How much of the network a gateway serves from the DHT versus its own clients: the
+/// roadmap's "decreasing reliance on the signaling server", made measurable.
+public final class GatewayMetrics: Sendable {
+    /// Participants in the list this gateway serves, by where they come from.
+    public let localParticipants: Gauge
+    public let remoteParticipants: Gauge
+    /// Participants-list entries sent to clients, by source.
+    public let localEntriesServed: Counter
+    public let remoteEntriesServed: Counter
+    public let linkedGateways: Gauge
+    public let itemsAcceptedPush: Counter
+    public let itemsAcceptedPull: Counter
+    public let itemsRejected: Counter
+    public let signalsForwarded: Counter
+    public let signalsReceivedFromLinks: Counter
+
+    public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
+        localParticipants = Gauge(label: "tom_gateway_participants", dimensions: [("source", "local")], factory: factory)
+        remoteParticipants = Gauge(label: "tom_gateway_participants", dimensions: [("source", "dht")], factory: factory)
+        localEntriesServed = Counter(label: "tom_gateway_entries_served_total", dimensions: [("source", "local")], factory: factory)
+        remoteEntriesServed = Counter(label: "tom_gateway_entries_served_total", dimensions: [("source", "dht")], factory: factory)
+        linkedGateways = Gauge(label: "tom_gateway_links", factory: factory)
+        itemsAcceptedPush = Counter(label: "tom_gateway_items_accepted_total", dimensions: [("path", "push")], factory: factory)
+        itemsAcceptedPull = Counter(label: "tom_gateway_items_accepted_total", dimensions: [("path", "pull")], factory: factory)
+        itemsRejected = Counter(label: "tom_gateway_items_rejected_total", factory: factory)
+        signalsForwarded = Counter(label: "tom_gateway_signals_forwarded_total", factory: factory)
+        signalsReceivedFromLinks = Counter(label: "tom_gateway_signals_received_total", factory: factory)
+    }
+}

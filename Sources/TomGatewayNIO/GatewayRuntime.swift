@@ -1,0 +1,241 @@
+import Logging
+import NIOCore
+import TomDHT
+import TomDHTNIO
+import TomGateway
+import TomWebSocketClient
+
+/// Everything a gateway does besides answering its own clients: it announces itself under
+/// the topic, puts its roster pages in the DHT, finds the other members, dials them, and
+/// pulls their rosters from the DHT to repair any push a link lost.
+public actor GatewayRuntime {
+    /// The WebSocket path of the gateway-link endpoint.
+    public static let linkPath = GatewayEndpoint.linkPath
+
+    public nonisolated let hub: MeshHub
+    private let driver: DHTDriver
+    private let key: ItemSigningKey
+    private let topic: Topic
+    private let advertisedPort: Int
+    private let settings: GatewaySettings
+    private let linkSettings: LinkSession.Settings
+    private let logger: Logger
+
+    /// Endpoints being dialled or linked from this side.
+    private var dialling: Set<GatewayEndpoint> = []
+    /// Endpoints that turned out to be this gateway.
+    private var ownEndpoints: Set<GatewayEndpoint> = []
+    /// Endpoint -> the key found there, so a linked gateway is not dialled again.
+    private var keyAt: [GatewayEndpoint: GatewayKey] = [:]
+    private var pendingPublication: [[UInt8]: MutableItem] = [:]
+    private var publicationScheduled = false
+
+    public init(
+        hub: MeshHub,
+        driver: DHTDriver,
+        key: ItemSigningKey,
+        topic: Topic,
+        advertisedPort: Int,
+        settings: GatewaySettings = GatewaySettings(),
+        linkSettings: LinkSession.Settings = LinkSession.Settings(),
+        logger: Logger
+    ) {
+        self.hub = hub
+        self.driver = driver
+        self.key = key
+        self.topic = topic
+        self.advertisedPort = advertisedPort
+        self.settings = settings
+        self.linkSettings = linkSettings
+        self.logger = logger
+    }
+
+    /// Runs the announce, republish and refresh loops until the task is cancelled.
+    public func run() async {
+        schedulePublication(await hub.ownItems())
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.announceLoop() }
+            group.addTask { await self.every(self.settings.republishInterval, startNow: false) { await self.republish() } }
+            group.addTask { await self.every(self.settings.refreshInterval) { await self.refresh() } }
+            await group.waitForAll()
+        }
+    }
+
+    /// Serves a link someone dialled to our `/tom/link`.
+    public nonisolated func accept(frames: some AsyncSequence<[UInt8], any Error>, transport: LinkTransport) async {
+        do {
+            let peer = try await session.accept(frames: frames, over: transport)
+            logger.debug("incoming gateway link ended", metadata: ["gateway": "\(peer)"])
+        } catch {
+            logger.info("incoming gateway link refused", metadata: ["remote": "\(transport.remote)", "error": "\(error)"])
+        }
+    }
+
+    /// Items the hub signed: pushed already, now queued for the DHT.
+    public nonisolated func publish(_ items: [MutableItem]) {
+        Task { await self.schedulePublication(items) }
+    }
+
+    /// Leaves the topic cleanly: a withdrawn manifest to the links and the DHT.
+    public func withdraw() async {
+        let item = await hub.withdraw()
+        do {
+            _ = try await driver.putSigned(item)
+        } catch {
+            logger.info("could not put the withdrawal in the DHT", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private nonisolated var session: LinkSession {
+        LinkSession(hub: hub, key: key, topic: topic, settings: linkSettings, logger: logger)
+    }
+
+    // MARK: - Loops
+
+    private func every(_ interval: Duration, startNow: Bool = true, _ body: @Sendable () async -> Void) async {
+        if !startNow { try? await Task.sleep(for: interval) }
+        while !Task.isCancelled {
+            await body()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Announces every `announceInterval`, or every `refreshInterval` while no node took the
+    /// announce (the DHT was still empty: right after start, or cut off).
+    private func announceLoop() async {
+        while !Task.isCancelled {
+            var stored = 0
+            do {
+                let summary = try await driver.announce(topic.hash, port: UInt16(advertisedPort))
+                stored = summary.stored
+                logger.debug("announced under the topic", metadata: ["stored": "\(stored)", "attempted": "\(summary.attempted)"])
+            } catch {
+                logger.info("announce failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: stored > 0 ? settings.announceInterval : settings.refreshInterval)
+        }
+    }
+
+    private func republish() async {
+        schedulePublication(await hub.ownItems())
+    }
+
+    /// Finds members and dials the ones not linked, then checks every linked roster
+    /// against the DHT.
+    private func refresh() async {
+        var endpoints = settings.staticGateways.compactMap(GatewayEndpoint.init)
+        do {
+            let result = try await driver.getPeers(topic.hash)
+            endpoints += result.peers.map { GatewayEndpoint(host: "\($0.ip)", port: Int($0.port)) }
+        } catch {
+            logger.debug("member lookup failed", metadata: ["error": "\(error)"])
+        }
+        let linked = Set(await hub.linkedGateways())
+        for endpoint in Set(endpoints) where !ownEndpoints.contains(endpoint) && !dialling.contains(endpoint) {
+            if let key = keyAt[endpoint], linked.contains(key) { continue }
+            dial(endpoint)
+        }
+        await pullRosters()
+    }
+
+    private func pullRosters() async {
+        var items: [MutableItem] = []
+        for (member, pages) in await hub.refreshPlan() {
+            for page in pages {
+                let salt = topic.rosterSalt(page: page)
+                let held = await hub.heldSequenceNumber(of: member, page: page)
+                do {
+                    let result = try await driver.getMutable(publicKey: member.bytes, salt: salt, newerThan: held)
+                    if case .mutable(let item)? = result.item { items.append(item) }
+                } catch {
+                    logger.debug("roster pull failed", metadata: ["gateway": "\(member)", "page": "\(page)", "error": "\(error)"])
+                }
+            }
+        }
+        if !items.isEmpty { await hub.acceptPulled(items) }
+    }
+
+    // MARK: - Dialling
+
+    private func dial(_ endpoint: GatewayEndpoint) {
+        dialling.insert(endpoint)
+        Task {
+            let outcome = await self.link(to: endpoint)
+            self.dialEnded(endpoint, outcome: outcome)
+        }
+    }
+
+    private enum DialOutcome {
+        case linked(GatewayKey)
+        case ownEndpoint
+        case failed
+    }
+
+    private nonisolated func link(to endpoint: GatewayEndpoint) async -> DialOutcome {
+        let connection: WebSocketConnection
+        do {
+            connection = try await WebSocketClient.connect(
+                host: endpoint.host, port: endpoint.port, path: GatewayEndpoint.linkPath,
+                maxFrameSize: linkSettings.maxFrameBytes, handshakeTimeout: settings.dialTimeout)
+        } catch {
+            logger.debug("gateway dial failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+            return .failed
+        }
+        let frames = AsyncThrowingStream<[UInt8], any Error> {
+            while let event = try await connection.next() {
+                switch event {
+                case .binary(let buffer): return Array(buffer: buffer)
+                case .text(let text): return Array(text.utf8)
+                case .closed: return nil
+                }
+            }
+            return nil
+        }
+        let transport = LinkTransport(
+            send: { try await connection.send(binary: $0) },
+            close: { try? await connection.close() },
+            remote: endpoint.description)
+        do {
+            return .linked(try await session.initiate(frames: frames, over: transport))
+        } catch LinkSession.Failure.ownKey {
+            return .ownEndpoint
+        } catch {
+            logger.debug("gateway link failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+            return .failed
+        }
+    }
+
+    private func dialEnded(_ endpoint: GatewayEndpoint, outcome: DialOutcome) {
+        dialling.remove(endpoint)
+        switch outcome {
+        case .linked(let key): keyAt[endpoint] = key
+        case .ownEndpoint: ownEndpoints.insert(endpoint)
+        case .failed: break
+        }
+    }
+
+    // MARK: - DHT publication
+
+    private func schedulePublication(_ items: [MutableItem]) {
+        for item in items { pendingPublication[item.salt] = item }
+        guard !publicationScheduled, !pendingPublication.isEmpty else { return }
+        publicationScheduled = true
+        Task {
+            try? await Task.sleep(for: self.settings.publishDelay)
+            await self.putPending()
+        }
+    }
+
+    private func putPending() async {
+        let items = pendingPublication.values.sorted { $0.sequenceNumber < $1.sequenceNumber }
+        pendingPublication.removeAll()
+        publicationScheduled = false
+        for item in items {
+            do {
+                _ = try await driver.putSigned(item)
+            } catch {
+                logger.debug("roster put failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
