@@ -13,7 +13,7 @@ import Testing
     func entry(_ index: Int, at time: Int64) -> RosterEntry {
         RosterEntry(
             participant: Participant(
-                nodeId: String(repeating: String(format: "%02x", index % 256), count: 32),
+                nodeId: String(repeating: String(index % 10), count: 60) + String(index + 1000),
                 username: "user-\(index)",
                 publicKey: String(repeating: "a", count: 64),
                 encryptionKey: String(repeating: "b", count: 64)),

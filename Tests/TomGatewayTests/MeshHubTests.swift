@@ -1,0 +1,163 @@
+import NIOCore
+import TomDHT
+import TomSignaling
+import Testing
+@testable import TomGateway
+
+@Suite struct MeshHubTests {
+    @Test func aRegistrationReachesTheClientsOfEveryOtherGateway() async {
+        let mesh = MeshFixture(gateways: 3)
+        await mesh.linkAll()
+        let alice = mesh.client(), bob = mesh.client(), carol = mesh.client()
+        await mesh.hubs[0].receive(register("A", "alice"), from: alice.session)
+        await mesh.pump()
+        await mesh.hubs[1].receive(register("B", "bob"), from: bob.session)
+        await mesh.pump()
+        await mesh.hubs[2].receive(register("C", "carol"), from: carol.session)
+        await mesh.pump()
+
+        let seenByAlice = alice.received()
+        #expect(seenByAlice.contains(#"{"type":"presence","action":"join","nodeId":"B","username":"bob","publicKey":""}"#))
+        #expect(seenByAlice.last == #"{"type":"participants","participants":[{"nodeId":"A","username":"alice"},{"nodeId":"B","username":"bob"},{"nodeId":"C","username":"carol"}]}"#)
+        #expect(carol.received() == [#"{"type":"participants","participants":[{"nodeId":"A","username":"alice"},{"nodeId":"B","username":"bob"},{"nodeId":"C","username":"carol"}]}"#])
+        for hub in mesh.hubs {
+            #expect(await hub.participants().map(\.nodeId) == ["A", "B", "C"])
+        }
+    }
+
+    @Test func signalsFindTheirTargetAtAnyGatewayOrAnswerPeerNotFound() async {
+        let mesh = MeshFixture(gateways: 2)
+        await mesh.linkAll()
+        let alice = mesh.client(), bob = mesh.client()
+        await mesh.hubs[0].receive(register("A"), from: alice.session)
+        await mesh.hubs[1].receive(register("B"), from: bob.session)
+        await mesh.pump()
+        _ = alice.received(); _ = bob.received()
+
+        await mesh.hubs[0].receive(signal(to: "B", from: "A"), from: alice.session)
+        await mesh.pump()
+        #expect(bob.received() == [#"{"type":"signal","to":"B","from":"A","sdp":"v=0"}"#])
+
+        await mesh.hubs[0].receive(signal(to: "nobody", from: "A"), from: alice.session)
+        #expect(alice.received() == [#"{"type":"error","error":"peer not found"}"#])
+
+        // Bob leaves, and Alice signals before the roster change reached her gateway:
+        // Bob's gateway answers, and Alice still gets her error.
+        await mesh.hubs[1].disconnected(bob.session)
+        await mesh.hubs[0].receive(signal(to: "B", from: "A"), from: alice.session)
+        await mesh.pump()
+        let afterLeave = alice.received()
+        #expect(afterLeave.contains(#"{"type":"error","error":"peer not found"}"#))
+        #expect(afterLeave.contains(#"{"type":"presence","action":"leave","nodeId":"B","username":"user","publicKey":""}"#))
+    }
+
+    @Test func heartbeatsReachEveryOtherClientAndRoleAssignsReachEveryone() async {
+        let mesh = MeshFixture(gateways: 2)
+        await mesh.linkAll()
+        let alice = mesh.client(), bob = mesh.client(), carol = mesh.client()
+        await mesh.hubs[0].receive(register("A"), from: alice.session)
+        await mesh.hubs[0].receive(register("C"), from: carol.session)
+        await mesh.hubs[1].receive(register("B"), from: bob.session)
+        await mesh.pump()
+        _ = alice.received(); _ = bob.received(); _ = carol.received()
+
+        await mesh.hubs[0].receive(.heartbeat, from: alice.session)
+        await mesh.pump()
+        #expect(alice.received().isEmpty)
+        #expect(bob.received() == [#"{"type":"heartbeat","from":"A"}"#])
+        #expect(carol.received() == [#"{"type":"heartbeat","from":"A"}"#])
+
+        let roleAssign = LegacyRequest.decode(ByteBuffer(string: #"{"type":"role-assign","nodeId":"B","roles":["relay"]}"#))
+        await mesh.hubs[0].receive(roleAssign, from: alice.session)
+        await mesh.pump()
+        let expected = #"{"type":"role-assign","nodeId":"B","roles":["relay"],"from":"A"}"#
+        #expect(alice.received() == [expected])
+        #expect(bob.received() == [expected])
+        #expect(carol.received() == [expected])
+    }
+
+    @Test func aNodeIdRegisteredAtTwoGatewaysEndsAtTheNewerWithNoGhost() async {
+        let mesh = MeshFixture(gateways: 2)
+        await mesh.linkAll()
+        let old = mesh.client(), new = mesh.client(), watcher = mesh.client()
+        await mesh.hubs[0].receive(register("W", "watcher"), from: watcher.session)
+        await mesh.hubs[0].receive(register("X", "old"), from: old.session)
+        await mesh.pump()
+        await mesh.hubs[1].receive(register("X", "new"), from: new.session)
+        await mesh.pump()
+        for hub in mesh.hubs {
+            #expect(await hub.participants().map(\.username) == ["watcher", "new"])
+        }
+        // The old socket owns nothing now: its close sends no leave and removes nobody.
+        _ = watcher.received()
+        await mesh.hubs[0].disconnected(old.session)
+        await mesh.pump()
+        #expect(watcher.received().isEmpty)
+        #expect(await mesh.hubs[0].participants().map(\.username) == ["watcher", "new"])
+        // Signals to X go to the new socket.
+        await mesh.hubs[0].receive(signal(to: "X", from: "W"), from: watcher.session)
+        await mesh.pump()
+        #expect(new.received().last == #"{"type":"signal","to":"X","from":"W","sdp":"v=0"}"#)
+    }
+
+    @Test func aLostLinkTakesItsClientsAwayAndAPullRepairsLostPushes() async {
+        let mesh = MeshFixture(gateways: 2)
+        await mesh.linkAll()
+        let alice = mesh.client(), bob = mesh.client()
+        await mesh.hubs[0].receive(register("A"), from: alice.session)
+        await mesh.hubs[1].receive(register("B"), from: bob.session)
+        await mesh.pump()
+        _ = alice.received()
+
+        // Pushes lost on the way: the next pull from the DHT (here: the items themselves) repairs.
+        let late = mesh.client()
+        await mesh.hubs[1].receive(register("L", "late"), from: late.session)
+        await mesh.pump(dropping: true)
+        #expect(await mesh.hubs[0].participants().map(\.nodeId) == ["A", "B"])
+        await mesh.hubs[0].acceptPulled(await mesh.hubs[1].ownItems())
+        #expect(await mesh.hubs[0].participants().map(\.nodeId) == ["A", "B", "L"])
+        #expect(alice.received().first == #"{"type":"presence","action":"join","nodeId":"L","username":"late","publicKey":""}"#)
+
+        await mesh.cut(0, 1)
+        #expect(alice.received() == [
+            #"{"type":"presence","action":"leave","nodeId":"B","username":"user","publicKey":""}"#,
+            #"{"type":"presence","action":"leave","nodeId":"L","username":"late","publicKey":""}"#,
+            #"{"type":"participants","participants":[{"nodeId":"A","username":"user"}]}"#,
+        ])
+    }
+
+    @Test func aWithdrawnGatewayIsForgottenAtOnce() async {
+        let mesh = MeshFixture(gateways: 2)
+        await mesh.linkAll()
+        let alice = mesh.client(), bob = mesh.client()
+        await mesh.hubs[0].receive(register("A"), from: alice.session)
+        await mesh.hubs[1].receive(register("B"), from: bob.session)
+        await mesh.pump()
+        _ = await mesh.hubs[1].withdraw()
+        await mesh.pump()
+        #expect(await mesh.hubs[0].participants().map(\.nodeId) == ["A"])
+        #expect(await mesh.hubs[0].linkedGateways().isEmpty)
+    }
+
+    @Test func aDegradingSeedHandsItsClientsOverWithoutAWord() async {
+        let seed = LocalHub()
+        let alice = TestClient(id: 1), bob = TestClient(id: 2)
+        await seed.receive(register("A"), from: alice.session)
+        await seed.receive(register("B"), from: bob.session)
+        _ = alice.received(); _ = bob.received()
+
+        let clock = TestClock()
+        let mesh = await seed.handOver { adopted in
+            MeshHub(key: ItemSigningKey(seed: [UInt8](repeating: 9, count: 32))!, topic: Topic(), endpoints: [],
+                    clock: clock.read, adopting: adopted)
+        }
+        #expect(alice.received().isEmpty)
+        #expect(await mesh.participants().map(\.nodeId) == ["A", "B"])
+        #expect(await mesh.ownItems().count == 2)
+        // Calls still reaching the old hub are forwarded.
+        await seed.receive(signal(to: "B", from: "A"), from: alice.session)
+        #expect(bob.received() == [#"{"type":"signal","to":"B","from":"A","sdp":"v=0"}"#])
+        await seed.disconnected(bob.session)
+        #expect(alice.received().first == #"{"type":"presence","action":"leave","nodeId":"B","username":"user","publicKey":""}"#)
+    }
+}
