@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, runs the Swift tests, then the
-# independent Python conformance suite against a real `tom-node --mode seed`.
+# independent Python conformance suite against a real `tom-node --mode seed`, the
+# multi-process gateway tests (seeds and peers on loopback) and the libtorrent interop checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -11,4 +12,5 @@ swift test --skip-build 2>&1 | tee .build/swift-test.log
 [ "${PIPESTATUS[0]}" -eq 0 ]
 
 bash scripts/conformance-seed.sh
+python3 scripts/gateway-tests.py --tom-node .build/debug/tom-node
 bash scripts/interop.sh
