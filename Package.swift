@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tom-node", targets: ["tom-node"]),
         .executable(name: "tom-load", targets: ["tom-load"]),
+        .executable(name: "tom-harness", targets: ["tom-harness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -136,6 +137,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Conformance and migration checks against real servers and processes.
+        .executableTarget(
+            name: "tom-harness",
+            dependencies: [
+                "TomWebSocketClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),

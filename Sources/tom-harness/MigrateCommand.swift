@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "placeholder")
+    func run() async throws {}
+}
