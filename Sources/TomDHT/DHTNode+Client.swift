@@ -148,6 +148,7 @@ extension DHTNode {
         now: DHTTime
     ) {
         var lookup = Lookup(target: target, kind: lookupKind, settings: config.lookupSettings, ownID: nodeID, seeds: seeds)
+        if case .putImmutable = kind { lookup.endsAtImmutableValue = false }
         let step = lookup.start(now: now)
         var operation = operations[id] ?? Operation(kind: kind)
         operation.kind = kind
@@ -288,7 +289,8 @@ extension DHTNode {
         if case .response(let response) = reply {
             let node = NodeInfo(id: response.senderID, address: source)
             responder = node
-            routingTable.recordResponse(from: node, at: now)
+            if admitsToRoutingTable(node) { routingTable.recordResponse(from: node, at: now) }
+            recordExternalAddressVote(message.requesterAddress, from: source, now: now)
         }
         // A node that answers under another id than the one we asked for is not the node
         // a lookup expected; its answer does not count for that candidate.

@@ -84,6 +84,7 @@ extension DHTNode {
     private mutating func learnFromQuery(_ query: KRPCQuery, message: KRPCMessage, from source: DHTAddress, now: DHTTime) {
         guard !message.isReadOnly, source.port != 0 else { return }
         let sender = NodeInfo(id: query.senderID, address: source)
+        guard admitsToRoutingTable(sender) else { return }
         let outcome = routingTable.recordQuery(from: sender, at: now)
         guard config.verifyNewQueriers, verificationPingsInFlight < config.maxVerificationPingsInFlight else { return }
         switch outcome {

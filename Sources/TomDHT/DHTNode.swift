@@ -10,7 +10,8 @@ import Bencode
 /// Everything random comes from one seed, so a run with the same inputs replays exactly.
 public struct DHTNode: Sendable {
     public let config: DHTConfig
-    public let nodeID: NodeID
+    /// Changes only to take a BEP 42 id for our external address (`DHTEvent.nodeIDChanged`).
+    public internal(set) var nodeID: NodeID
     public internal(set) var routingTable: RoutingTable
     public internal(set) var peerStore: PeerStore
     public internal(set) var itemStore: ItemStore
@@ -26,6 +27,7 @@ public struct DHTNode: Sendable {
     var nextMaintenance: DHTTime
     var verificationPingsInFlight = 0
     var refreshesRunning = 0
+    var externalAddressVote = ExternalAddressVote()
 
     /// A node with a random id drawn from `seed`.
     public init(config: DHTConfig = DHTConfig(), nodeID: NodeID? = nil, seed: UInt64, now: DHTTime) {

@@ -72,6 +72,9 @@ public struct Lookup: Sendable {
     var item: DHTItem?
     public private(set) var queriesSent = 0
     public private(set) var isFinished = false
+    /// A `get` may end at the first immutable value; a put's lookup must not, as it needs
+    /// the write tokens of all K closest nodes, also when some already hold the value.
+    var endsAtImmutableValue = true
 
     public init(target: NodeID, kind: Kind, settings: LookupSettings, ownID: NodeID, seeds: [NodeInfo]) {
         self.target = target
@@ -97,7 +100,7 @@ public struct Lookup: Sendable {
             addCandidate(learned, depth: depth)
         }
         collect(from: response)
-        if case .getItem(_, _) = kind, case .immutable = item {
+        if case .getItem(_, _) = kind, case .immutable = item, endsAtImmutableValue {
             // An immutable value is verified by its hash and can never change: done.
             return finish()
         }

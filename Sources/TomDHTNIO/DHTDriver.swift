@@ -58,7 +58,7 @@ public final class DHTDriver: Sendable {
     /// The nodes of the saved routing table, contacted at start; nil when nothing was saved.
     public let restoredNodeCount: Int
     private let restoration: EventLoopFuture<OperationOutcome>?
-    private let core: NIOLoopBound<DHTDriverCore>
+    let core: NIOLoopBound<DHTDriverCore>
     private let logger: Logger
 
     private init(
@@ -293,12 +293,14 @@ public final class DHTDriver: Sendable {
     }
 
     /// Announces us for `infoHash`. Without `port`, the receivers store the UDP source port
-    /// of the announce (BEP 5 `implied_port`), i.e. our DHT port.
-    public func announce(_ infoHash: NodeID, port: UInt16? = nil) async throws -> StoreSummary {
+    /// of the announce (BEP 5 `implied_port`), i.e. our DHT port. With `keepPublished`, it is
+    /// repeated before it expires (see `keepPublished(_:)`).
+    public func announce(_ infoHash: NodeID, port: UInt16? = nil, keepPublished: Bool = false) async throws -> StoreSummary {
         let outcome = try await perform { node, now in
             node.announce(infoHash, port: port ?? 0, impliedPort: port == nil, now: now)
         }
         guard case .announced(let summary) = outcome else { throw DHTDriverError.unexpectedOutcome("announce") }
+        if keepPublished { try await self.keepPublished(.announce(infoHash: infoHash, port: port)) }
         return summary
     }
 
@@ -318,24 +320,30 @@ public final class DHTDriver: Sendable {
         return result
     }
 
-    /// Stores an immutable item; its target is the SHA-1 of the bencoded value.
-    public func putImmutable(_ value: CanonicalBencode) async throws -> StoreSummary {
-        try storeSummary(await perform { $0.putImmutable(value, now: $1) })
+    /// Stores an immutable item; its target is the SHA-1 of the bencoded value. With
+    /// `keepPublished`, it is re-put before it expires (see `keepPublished(_:)`).
+    public func putImmutable(_ value: CanonicalBencode, keepPublished: Bool = false) async throws -> StoreSummary {
+        let summary = try storeSummary(await perform { $0.putImmutable(value, now: $1) })
+        if keepPublished { try await self.keepPublished(.immutable(value)) }
+        return summary
     }
 
     /// Signs and stores a mutable item. `sequenceNumber` defaults to the wall clock in
-    /// microseconds since the Unix epoch, so it grows across restarts.
+    /// microseconds since the Unix epoch, so it grows across restarts. With `keepPublished`,
+    /// the signed item is re-put unchanged before it expires (see `keepPublished(_:)`).
     public func putMutable(
         value: CanonicalBencode,
         salt: [UInt8] = [],
         key: ItemSigningKey,
         sequenceNumber: Int64? = nil,
-        compareAndSwap: Int64? = nil
+        compareAndSwap: Int64? = nil,
+        keepPublished: Bool = false
     ) async throws -> (item: MutableItem, summary: StoreSummary) {
         let item = MutableItem.signed(
             value: value, salt: salt, sequenceNumber: sequenceNumber ?? WallClock.microsecondsSinceEpoch(), key: key
         )
         let summary = try storeSummary(await perform { $0.putMutable(item, compareAndSwap: compareAndSwap, now: $1) })
+        if keepPublished { try await self.keepPublished(.mutable(item)) }
         return (item, summary)
     }
 

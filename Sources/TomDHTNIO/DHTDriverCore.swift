@@ -19,6 +19,10 @@ final class DHTDriverCore {
     private var tickTimer: Scheduled<Void>?
     private var tickDeadline: DHTTime?
     private var saveTimer: Scheduled<Void>?
+    /// Writes the routing table (with our id) to the data directory; set by `startSaving`.
+    var saveSnapshot: (([UInt8]) -> Void)?
+    /// Re-puts what `DHTDriver.keepPublished` was given; created on first use.
+    var republisher: Republisher?
     private(set) var isShutDown = false
     private(set) var oversizedDatagrams = 0
     private(set) var unsendableDatagrams = 0
@@ -94,6 +98,8 @@ final class DHTDriverCore {
             switch event {
             case .operationCompleted(let id, let outcome):
                 waiters.removeValue(forKey: id)?.succeed(outcome)
+            case .externalAddressChanged, .nodeIDChanged:
+                noteIdentityChange(event)
             }
         }
     }
@@ -150,6 +156,7 @@ final class DHTDriverCore {
     // MARK: - Saving
 
     func startSaving(every interval: TimeAmount, save: @escaping ([UInt8]) -> Void) {
+        saveSnapshot = save
         saveTimer = eventLoop.assumeIsolated().scheduleTask(in: interval) { [self] in
             guard !isShutDown else { return }
             save(node.routingTable.snapshot.encoded())
@@ -163,6 +170,7 @@ final class DHTDriverCore {
     func beginShutdown() -> (snapshot: [UInt8], channel: (any Channel)?)? {
         guard !isShutDown else { return nil }
         isShutDown = true
+        republisher?.stop()
         tickTimer?.cancel()
         tickTimer = nil
         saveTimer?.cancel()
