@@ -61,7 +61,7 @@ public actor MeshHub: SignalingHub {
         gatewayMetrics: GatewayMetrics = GatewayMetrics(),
         clock: @escaping @Sendable () -> Int64,
         publishToDHT: @escaping @Sendable ([MutableItem]) -> Void = { _ in },
-        adopting adopted: [(participant: Participant, session: ClientSession)] = [],
+        adopting adopted: [HandedOverRegistration] = [],
         logger: Logger = Logger(label: "tom.gateway")
     ) {
         self.topic = topic
@@ -76,16 +76,18 @@ public actor MeshHub: SignalingHub {
         var publisher = RosterPublisher(topic: topic, key: key, endpoints: endpoints, now: now)
         var registrations: OrderedDictionary<String, Registration> = [:]
         var nodeIdBySession: [ClientSession: String] = [:]
-        var time = now
-        // A degrading seed hands over its clients in registration order; their times keep it.
-        for (participant, session) in adopted {
-            time += 1
-            let entry = RosterEntry(participant: participant, registeredAt: time)
-            registrations[participant.nodeId] = Registration(entry: entry, session: session)
-            nodeIdBySession[session] = participant.nodeId
-            if RosterPublisher.canPublish(entry) { _ = publisher.upsert(entry, now: time) }
+        var lastTime: Int64 = 0
+        // A degrading seed hands over its clients in registration order with their times
+        // (a seed without a clock gives zeros: then the order alone is kept).
+        for adoptedClient in adopted {
+            let time = max(adoptedClient.registeredAt, lastTime + 1)
+            lastTime = time
+            let entry = RosterEntry(participant: adoptedClient.participant, registeredAt: time)
+            registrations[entry.nodeId] = Registration(entry: entry, session: adoptedClient.session)
+            nodeIdBySession[adoptedClient.session] = entry.nodeId
+            if RosterPublisher.canPublish(entry) { _ = publisher.upsert(entry, now: now) }
         }
-        self.lastRegistrationTime = time
+        self.lastRegistrationTime = lastTime
         self.publisher = publisher
         self.registrations = registrations
         self.nodeIdBySession = nodeIdBySession
@@ -269,8 +271,13 @@ public actor MeshHub: SignalingHub {
         case .notFound(let replyTo):
             signalSenders[replyTo]?.reply(.peerNotFound, metrics: metrics)
         case .broadcast(let bytes):
+            // Only what a gateway itself would send its clients: a heartbeat or role-assign.
             let buffer = ByteBuffer(bytes: bytes)
-            broadcastLocally(buffer, type: Self.broadcastType(of: bytes), except: nil)
+            switch LegacyRequest.decode(buffer) {
+            case .heartbeat: broadcastLocally(buffer, type: "heartbeat", except: nil)
+            case .roleAssign: broadcastLocally(buffer, type: "role-assign", except: nil)
+            default: gatewayMetrics.itemsRejected.increment()
+            }
         case .bye:
             directory.forget(link.key)
             linkDown(link, departed: true)
@@ -421,9 +428,5 @@ public actor MeshHub: SignalingHub {
         }
         metrics.countOut(type: type, messages: sent, bytes: sent * message.readableBytes)
         return sent
-    }
-
-    private static func broadcastType(of message: [UInt8]) -> String {
-        message.starts(with: Array(#"{"type":"heartbeat""#.utf8)) ? "heartbeat" : "role-assign"
     }
 }

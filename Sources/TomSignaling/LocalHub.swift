@@ -10,6 +10,8 @@ public actor LocalHub: SignalingHub {
     private struct Registration {
         var participant: Participant
         var session: ClientSession
+        /// From `registrationClock`; kept across takeovers, like the list position.
+        var registeredAt: Int64
     }
 
     /// Registration order is the participants-list order; like a JavaScript Map, updating an
@@ -25,11 +27,20 @@ public actor LocalHub: SignalingHub {
     private let metrics: SignalingMetrics
     private let coalesceParticipants: Duration
 
+    private let registrationClock: @Sendable () -> Int64
+
     /// - Parameter coalesceParticipants: zero sends a participants list on every change, as the
     ///   original did; a positive window sends one list per window after a burst of changes.
-    public init(metrics: SignalingMetrics = SignalingMetrics(), coalesceParticipants: Duration = .zero) {
+    /// - Parameter registrationClock: stamps registrations (microseconds since the epoch in
+    ///   tom-node), so a degrading seed hands its clients over in their true network order.
+    public init(
+        metrics: SignalingMetrics = SignalingMetrics(),
+        coalesceParticipants: Duration = .zero,
+        registrationClock: @escaping @Sendable () -> Int64 = { 0 }
+    ) {
         self.metrics = metrics
         self.coalesceParticipants = coalesceParticipants
+        self.registrationClock = registrationClock
     }
 
     public func receive(_ request: LegacyRequest, from session: ClientSession) async {
@@ -71,9 +82,11 @@ public actor LocalHub: SignalingHub {
     /// and from then on forwards every call to it. Nothing is sent to any client: their
     /// sockets stay open and their state moves as it is.
     public func handOver<Successor: SignalingHub>(
-        to makeSuccessor: @Sendable ([(participant: Participant, session: ClientSession)]) -> Successor
+        to makeSuccessor: @Sendable ([HandedOverRegistration]) -> Successor
     ) -> Successor {
-        let successor = makeSuccessor(registrations.values.map { ($0.participant, $0.session) })
+        let successor = makeSuccessor(registrations.values.map {
+            HandedOverRegistration(participant: $0.participant, session: $0.session, registeredAt: $0.registeredAt)
+        })
         self.successor = successor
         registrations.removeAll()
         nodeIdBySession.removeAll()
@@ -96,7 +109,8 @@ public actor LocalHub: SignalingHub {
             // The newer socket takes the nodeId over; the older one no longer owns anything.
             nodeIdBySession[holder] = nil
         }
-        registrations[participant.nodeId] = Registration(participant: participant, session: session)
+        let registeredAt = registrations[participant.nodeId]?.registeredAt ?? registrationClock()
+        registrations[participant.nodeId] = Registration(participant: participant, session: session, registeredAt: registeredAt)
         nodeIdBySession[session] = participant.nodeId
         broadcast(LegacyWire.presence(.join, participant), type: "presence", except: session)
         participantsChanged()
@@ -155,5 +169,19 @@ public actor LocalHub: SignalingHub {
             if registration.session.send(message, isSnapshot: isSnapshot) == .queued { sent += 1 }
         }
         metrics.countOut(type: type, messages: sent, bytes: sent * message.readableBytes)
+    }
+}
+
+/// One client a degrading seed hands to its successor hub.
+public struct HandedOverRegistration: Sendable {
+    public var participant: Participant
+    public var session: ClientSession
+    /// When the seed took the registration, by its `registrationClock`.
+    public var registeredAt: Int64
+
+    public init(participant: Participant, session: ClientSession, registeredAt: Int64) {
+        self.participant = participant
+        self.session = session
+        self.registeredAt = registeredAt
     }
 }

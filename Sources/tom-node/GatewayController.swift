@@ -46,7 +46,7 @@ actor GatewayController {
     }
 
     /// The peer's hub, built before the server exists; its DHT work starts once the server listens.
-    nonisolated func makeMeshHub(metrics: SignalingMetrics, adopting adopted: [(participant: Participant, session: ClientSession)] = []) -> MeshHub {
+    nonisolated func makeMeshHub(metrics: SignalingMetrics, adopting adopted: [HandedOverRegistration] = []) -> MeshHub {
         var settings = MeshHub.Settings()
         settings.linkGrace = .seconds(options.linkGrace)
         return MeshHub(

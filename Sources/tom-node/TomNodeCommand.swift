@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Prometheus
 import TomCrypto
+import TomDHTNIO
 import TomGateway
 import TomServer
 import TomSignaling
@@ -64,7 +65,9 @@ struct TomNodeCommand: AsyncParsableCommand {
             mesh = controller.makeMeshHub(metrics: metrics)
             hub = mesh!
         } else {
-            hub = LocalHub(metrics: metrics, coalesceParticipants: settings.coalesceParticipants)
+            hub = LocalHub(
+                metrics: metrics, coalesceParticipants: settings.coalesceParticipants,
+                registrationClock: { WallClock.microsecondsSinceEpoch() })
         }
         let server = SignalingServer(
             settings: settings, hub: hub, metrics: metrics, registry: registry,
