@@ -148,8 +148,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The multi-node DHT simulator: scenario engine and reports, and its command line.
+        .target(name: "TomSim", dependencies: ["TomDHT", "Bencode"]),
+        .executableTarget(
+            name: "tom-sim",
+            dependencies: ["TomSim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "TomDHTTests", dependencies: ["TomDHT", "Bencode"]),
+        .testTarget(name: "TomSimTests", dependencies: ["TomSim", "TomDHT"]),
         .testTarget(
             name: "TomDHTNIOTests",
             dependencies: [

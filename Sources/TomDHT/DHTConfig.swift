@@ -10,6 +10,9 @@ public struct DHTConfig: Sendable, Hashable {
     /// BEP 43: announce ourselves as read-only (`ro=1`) so others do not add us to their
     /// tables; a node behind a NAT it cannot open should set this.
     public var isReadOnly = false
+    /// Whether BEP 44 `get` and `put` queries are served. Off, they are answered with error
+    /// 204 (method unknown), as BEP 5-only clients do; the simulator uses this for "vanilla" nodes.
+    public var answersItemQueries = true
 
     // MARK: Routing
 

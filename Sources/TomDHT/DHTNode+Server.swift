@@ -41,6 +41,9 @@ extension DHTNode {
             peerStore.announce(peer, for: arguments.infoHash, now: now)
             sendResponse(KRPCResponse(senderID: nodeID), transactionID: transactionID, to: source)
 
+        case .get where !config.answersItemQueries, .put where !config.answersItemQueries:
+            sendError(.methodUnknown, "method unknown", transactionID: transactionID, to: source)
+
         case .get(let arguments):
             var response = KRPCResponse(senderID: nodeID, token: tokens.token(for: source.ip))
             if let stored = itemStore.item(at: arguments.target, now: now) {

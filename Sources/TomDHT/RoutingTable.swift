@@ -141,15 +141,39 @@ public struct RoutingTable: Sendable {
     /// The `count` live nodes closest to `target` by XOR distance, closest first.
     /// Bad nodes are never returned; `onlyConfirmed` also leaves out nodes that have never
     /// answered us, which is what a response to another node's lookup should contain.
+    ///
+    /// Buckets are visited nearest first, so most of the table is never looked at: with
+    /// `b` the bucket covering `target`, every node in `b` is closer than every node in the
+    /// buckets after `b` (which all share exactly `b` leading bits with the target), and those
+    /// are closer than the nodes of bucket `b-1`, then `b-2`... Each group is sorted on its own.
     public func closest(to target: NodeID, count: Int, onlyConfirmed: Bool = false, family: AddressFamily? = nil) -> [NodeInfo] {
         guard count > 0 else { return [] }
-        let candidates = buckets.lazy
-            .flatMap(\.nodes)
-            .filter { !$0.isBad(settings: settings) }
-            .filter { !onlyConfirmed || $0.isConfirmed }
-            .filter { family == nil || $0.address.family == family }
-            .map(\.node)
-        return Array(candidates.sorted { $0.id.distance(to: target) < $1.id.distance(to: target) }.prefix(count))
+        var found: [NodeInfo] = []
+        found.reserveCapacity(Swift.min(count, 64))
+        var group: [(distance: NodeID, node: NodeInfo)] = []
+
+        func take(_ bucketIndices: some Sequence<Int>) {
+            group.removeAll(keepingCapacity: true)
+            for index in bucketIndices {
+                for entry in buckets[index].nodes
+                where !entry.isBad(settings: settings) && (!onlyConfirmed || entry.isConfirmed)
+                    && (family == nil || entry.address.family == family) {
+                    group.append((entry.id.distance(to: target), entry.node))
+                }
+            }
+            group.sort { $0.distance < $1.distance }
+            for candidate in group.prefix(count - found.count) { found.append(candidate.node) }
+        }
+
+        let nearest = bucketIndex(for: target)
+        take(CollectionOfOne(nearest))
+        if found.count < count, nearest + 1 < buckets.count { take((nearest + 1)..<buckets.count) }
+        var index = nearest - 1
+        while found.count < count, index >= 0 {
+            take(CollectionOfOne(index))
+            index -= 1
+        }
+        return found
     }
 
     /// The index of the bucket whose range covers `id`.

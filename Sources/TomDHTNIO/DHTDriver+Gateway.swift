@@ -17,4 +17,14 @@ extension DHTDriver {
         }
         return result
     }
+
+    /// The peers this node itself stores for `infoHash`. A lookup asks other nodes only, so
+    /// in a network of two the peer each one stores for the other would never be seen.
+    public func storedPeers(for infoHash: NodeID) async throws -> [DHTAddress] {
+        let core = self.core
+        return try await eventLoop.submit {
+            let state = core.value
+            return state.node.peerStore.allPeers(for: infoHash, now: state.now())
+        }.get()
+    }
 }

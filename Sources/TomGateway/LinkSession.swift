@@ -108,7 +108,7 @@ public struct LinkSession: Sendable {
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         link.outbox.attach(wake: { wake.yield() }, onOverflow: { link.close() })
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.write(link: link, wakes: wakes, transport: transport) }
+            group.addTask { [hub] in await Self.write(link: link, wakes: wakes, transport: transport, metrics: hub.gatewayMetrics) }
             group.addTask { await keepAlive(link: link, lastHeard: lastHeard, logger: logger) }
             do {
                 while let frame = try await frames.next() {
@@ -127,7 +127,7 @@ public struct LinkSession: Sendable {
         return peer
     }
 
-    private static func write(link: GatewayLink, wakes: AsyncStream<Void>, transport: LinkTransport) async {
+    private static func write(link: GatewayLink, wakes: AsyncStream<Void>, transport: LinkTransport, metrics: GatewayMetrics) async {
         for await _ in wakes {
             for frame in link.outbox.takeAll() {
                 do {
@@ -137,6 +137,7 @@ public struct LinkSession: Sendable {
                     return
                 }
                 link.outbox.didWrite(bytes: frame.readableBytes)
+                metrics.linkBytesOut.increment(by: frame.readableBytes)
             }
         }
     }

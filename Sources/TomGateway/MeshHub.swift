@@ -32,7 +32,7 @@ public actor MeshHub: SignalingHub {
     public let ownKey: GatewayKey
     private let settings: Settings
     private let metrics: SignalingMetrics
-    private let gatewayMetrics: GatewayMetrics
+    public nonisolated let gatewayMetrics: GatewayMetrics
     private let clock: @Sendable () -> Int64
     private let publishToDHT: @Sendable ([MutableItem]) -> Void
     private let logger: Logger

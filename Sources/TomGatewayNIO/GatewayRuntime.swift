@@ -106,6 +106,7 @@ public actor GatewayRuntime {
         while !Task.isCancelled {
             var stored = 0
             do {
+                hub.gatewayMetrics.dhtOperations["announce"]?.increment()
                 let summary = try await driver.announce(topic.hash, port: UInt16(advertisedPort))
                 stored = summary.stored
                 logger.debug("announced under the topic", metadata: ["stored": "\(stored)", "attempted": "\(summary.attempted)"])
@@ -125,8 +126,10 @@ public actor GatewayRuntime {
     private func refresh() async {
         var endpoints = settings.staticGateways.compactMap(GatewayEndpoint.init)
         do {
+            hub.gatewayMetrics.dhtOperations["lookup"]?.increment()
             let result = try await driver.getPeers(topic.hash)
-            endpoints += result.peers.map { GatewayEndpoint(host: "\($0.ip)", port: Int($0.port)) }
+            let stored = try await driver.storedPeers(for: topic.hash)
+            endpoints += (result.peers + stored).map { GatewayEndpoint(host: "\($0.ip)", port: Int($0.port)) }
         } catch {
             logger.debug("member lookup failed", metadata: ["error": "\(error)"])
         }
@@ -145,6 +148,7 @@ public actor GatewayRuntime {
                 let salt = topic.rosterSalt(page: page)
                 let held = await hub.heldSequenceNumber(of: member, page: page)
                 do {
+                    hub.gatewayMetrics.dhtOperations["get"]?.increment()
                     let result = try await driver.getMutable(publicKey: member.bytes, salt: salt, newerThan: held)
                     if case .mutable(let item)? = result.item { items.append(item) }
                 } catch {
@@ -232,6 +236,7 @@ public actor GatewayRuntime {
         publicationScheduled = false
         for item in items {
             do {
+                hub.gatewayMetrics.dhtOperations["put"]?.increment()
                 _ = try await driver.putSigned(item)
             } catch {
                 logger.debug("roster put failed", metadata: ["error": "\(error)"])

@@ -19,6 +19,7 @@ actor GatewayController {
     private let key: ItemSigningKey
     private let topic: Topic
     private let gatewayMetrics: GatewayMetrics
+    private let coalesceParticipants: Duration
     private let logger: Logger
 
     private var server: SignalingServer?
@@ -29,7 +30,11 @@ actor GatewayController {
     private var tasks: [Task<Void, Never>] = []
     private var degrading = false
 
-    init(node: NodeOptions, dht: PeerDHTOptions, options: GatewayOptions, identity: NodeIdentity, gatewayMetrics: GatewayMetrics, logger: Logger) {
+    init(
+        node: NodeOptions, dht: PeerDHTOptions, options: GatewayOptions, identity: NodeIdentity,
+        coalesceParticipants: Duration, gatewayMetrics: GatewayMetrics, logger: Logger
+    ) {
+        self.coalesceParticipants = coalesceParticipants
         self.node = node
         self.dht = dht
         self.options = options
@@ -49,6 +54,7 @@ actor GatewayController {
     nonisolated func makeMeshHub(metrics: SignalingMetrics, adopting adopted: [HandedOverRegistration] = []) -> MeshHub {
         var settings = MeshHub.Settings()
         settings.linkGrace = .seconds(options.linkGrace)
+        settings.coalesceParticipants = coalesceParticipants
         return MeshHub(
             key: key,
             topic: topic,

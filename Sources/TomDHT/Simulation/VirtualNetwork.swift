@@ -1,13 +1,17 @@
 /// Many `DHTNode`s in one process, joined by a simulated UDP network on a virtual clock.
 ///
 /// Deliveries and node deadlines sit in one priority queue; `run` pops them in time order,
-/// so an hour of DHT traffic takes as long as its computation. Latency is drawn uniformly
-/// from `latency` and each datagram is lost with `lossProbability`, both from one seeded
-/// generator: the same seed and the same calls give the same run, event for event.
+/// so an hour of DHT traffic takes as long as its computation. Latency is drawn from
+/// `latencyDistribution` (uniform over `latency` unless set) and each datagram is lost with
+/// `lossProbability`, both from one seeded generator: the same seed and the same calls give
+/// the same run, event for event. Nodes can leave silently (`removeNode`) and the network
+/// can be split into groups that cannot reach each other (`partitionGroups`).
 public struct VirtualNetwork: Sendable {
     public struct Settings: Sendable, Hashable {
-        /// One-way delay, drawn uniformly per datagram.
+        /// One-way delay, drawn uniformly per datagram unless `latencyDistribution` says otherwise.
         public var latency: ClosedRange<DHTDuration>
+        /// How the one-way delay is drawn.
+        public var latencyDistribution: LatencyDistribution
         /// Chance that a datagram is dropped, 0...1.
         public var lossProbability: Double
         public var seed: UInt64
@@ -15,9 +19,11 @@ public struct VirtualNetwork: Sendable {
         public init(
             latency: ClosedRange<DHTDuration> = DHTDuration.milliseconds(10)...DHTDuration.milliseconds(80),
             lossProbability: Double = 0,
-            seed: UInt64 = 1
+            seed: UInt64 = 1,
+            latencyDistribution: LatencyDistribution = .uniform
         ) {
             self.latency = latency
+            self.latencyDistribution = latencyDistribution
             self.lossProbability = min(max(lossProbability, 0), 1)
             self.seed = seed
         }
@@ -28,8 +34,12 @@ public struct VirtualNetwork: Sendable {
         public var datagramsSent = 0
         public var datagramsLost = 0
         public var datagramsDelivered = 0
-        /// Sent to an address no node listens on.
+        /// Sent to an address no node listens on (or to a node that left).
         public var datagramsUndeliverable = 0
+        /// Dropped because sender and receiver were in different partition groups.
+        public var datagramsPartitioned = 0
+        public var bytesSent = 0
+        public var bytesDelivered = 0
     }
 
     enum Scheduled: Sendable {
@@ -44,13 +54,23 @@ public struct VirtualNetwork: Sendable {
     public private(set) var nodes: [DHTNode] = []
     public private(set) var addresses: [DHTAddress] = []
     public private(set) var statistics = Statistics()
-    /// Every event every node reported, with the node's index, in the order they happened.
+    /// Every event every node reported, with the node's index, in the order they happened
+    /// (until taken with `takeEvents`).
     public private(set) var events: [(node: Int, event: DHTEvent)] = []
+    /// Whether each node is still on the network (false after `removeNode`).
+    public private(set) var isLive: [Bool] = []
+    /// Group of each node while the network is partitioned: datagrams between different
+    /// groups are dropped. Empty (the default) means no partition; nodes past its end are in group 0.
+    public var partitionGroups: [UInt8] = []
+    /// Datagrams sent or received by watched nodes (see `watch`), oldest first.
+    public private(set) var watchedTraffic: [WatchedDatagram] = []
 
     private var indexByAddress: [DHTAddress: Int] = [:]
     private var queue = EventQueue<Scheduled>()
     /// The wake-up each node currently has in the queue; older wake entries are stale.
     private var scheduledWake: [DHTTime?] = []
+    /// How many watchers each node has; its traffic is recorded while above zero.
+    private var watchCount: [Int] = []
     private var random: DHTRandom
 
     public init(settings: Settings = Settings(), start: DHTTime = DHTTime(nanoseconds: 1_000_000_000)) {
@@ -71,9 +91,47 @@ public struct VirtualNetwork: Sendable {
         addresses.append(address)
         indexByAddress[address] = index
         scheduledWake.append(nil)
+        isLive.append(true)
+        watchCount.append(0)
         flush(index)
         return index
     }
+
+    /// Takes node `index` off the network without a word, as a peer that quits or loses its
+    /// connection does: datagrams to it are undeliverable from now on, including those
+    /// already in flight, and it never wakes again. Its state is dropped to save memory.
+    public mutating func removeNode(_ index: Int) {
+        guard isLive.indices.contains(index), isLive[index] else { return }
+        isLive[index] = false
+        indexByAddress[addresses[index]] = nil
+        scheduledWake[index] = nil
+        watchCount[index] = 0
+        let node = nodes[index]
+        nodes[index] = DHTNode(config: node.config, nodeID: node.nodeID, seed: 0, now: now)
+    }
+
+    /// Starts (or, with `false`, stops) recording node `index`'s traffic in `watchedTraffic`.
+    /// Watches nest: a node is recorded until each `watch(index, true)` has been undone.
+    public mutating func watch(_ index: Int, _ on: Bool) {
+        guard watchCount.indices.contains(index) else { return }
+        watchCount[index] = max(0, watchCount[index] + (on ? 1 : -1))
+    }
+
+    /// Returns the recorded traffic of watched nodes and forgets it.
+    public mutating func takeWatchedTraffic() -> [WatchedDatagram] {
+        defer { watchedTraffic.removeAll(keepingCapacity: true) }
+        return watchedTraffic
+    }
+
+    /// Returns the events reported since the last call (or since the start) and forgets them,
+    /// so a long run does not keep every event. `outcome(of:on:)` only sees events not taken.
+    public mutating func takeEvents() -> [(node: Int, event: DHTEvent)] {
+        defer { events.removeAll(keepingCapacity: true) }
+        return events
+    }
+
+    /// When the next delivery or wake-up is due, if any.
+    public var nextEventTime: DHTTime? { queue.nextTime }
 
     public func index(of address: DHTAddress) -> Int? {
         indexByAddress[address]
@@ -149,11 +207,19 @@ public struct VirtualNetwork: Sendable {
         if time > now { now = time }
         switch scheduled {
         case .delivery(let datagram, let source, let index):
+            guard isLive[index] else {
+                statistics.datagramsUndeliverable += 1
+                return
+            }
             statistics.datagramsDelivered += 1
+            statistics.bytesDelivered += datagram.count
+            if watchCount[index] > 0 {
+                watchedTraffic.append(WatchedDatagram(time: now, node: index, direction: .received, peer: source, bytes: datagram))
+            }
             nodes[index].handle(datagram: datagram, from: source, now: now)
             flush(index)
         case .wake(let index):
-            guard scheduledWake[index] == time else { return }  // superseded
+            guard scheduledWake[index] == time else { return }  // superseded, or the node left
             scheduledWake[index] = nil
             nodes[index].tick(now: now)
             flush(index)
@@ -163,30 +229,60 @@ public struct VirtualNetwork: Sendable {
     /// Sends a node's outgoing datagrams through the lossy, delayed network, collects its
     /// events and re-arms its wake-up.
     private mutating func flush(_ index: Int) {
+        guard isLive[index] else { return }  // a node that left sends nothing
         let source = addresses[index]
-        for datagram in nodes[index].pollOutgoing() {
+        let watched = watchCount[index] > 0
+        // One in-place access to the node: reading a property of `nodes[index]` would copy it.
+        let (outgoing, reported, deadline) = Self.poll(&nodes[index])
+        for datagram in outgoing {
             statistics.datagramsSent += 1
+            statistics.bytesSent += datagram.bytes.count
+            if watched {
+                watchedTraffic.append(WatchedDatagram(time: now, node: index, direction: .sent, peer: datagram.destination, bytes: datagram.bytes))
+            }
             guard let destination = indexByAddress[datagram.destination] else {
                 statistics.datagramsUndeliverable += 1
+                continue
+            }
+            if !partitionGroups.isEmpty, group(of: index) != group(of: destination) {
+                statistics.datagramsPartitioned += 1
                 continue
             }
             if settings.lossProbability > 0, Double.random(in: 0..<1, using: &random) < settings.lossProbability {
                 statistics.datagramsLost += 1
                 continue
             }
-            let delay = DHTDuration(nanoseconds: UInt64.random(
-                in: settings.latency.lowerBound.nanoseconds...settings.latency.upperBound.nanoseconds, using: &random))
+            let delay = drawLatency()
             queue.schedule(.delivery(datagram: datagram.bytes, from: source, to: destination), at: now + delay)
         }
-        for event in nodes[index].pollEvents() {
+        for event in reported {
             events.append((index, event))
         }
-        if let deadline = nodes[index].nextDeadline {
+        if let deadline {
             let wake = max(deadline, now)
             if scheduledWake[index] != wake {
                 scheduledWake[index] = wake
                 queue.schedule(.wake(node: index), at: wake)
             }
+        }
+    }
+
+    private static func poll(_ node: inout DHTNode) -> ([OutgoingDatagram], [DHTEvent], DHTTime?) {
+        (node.pollOutgoing(), node.pollEvents(), node.nextDeadline)
+    }
+
+    private func group(of index: Int) -> UInt8 {
+        index < partitionGroups.count ? partitionGroups[index] : 0
+    }
+
+    private mutating func drawLatency() -> DHTDuration {
+        switch settings.latencyDistribution {
+        case .uniform:
+            return DHTDuration(nanoseconds: UInt64.random(
+                in: settings.latency.lowerBound.nanoseconds...settings.latency.upperBound.nanoseconds, using: &random))
+        case .quantiles(let table):
+            guard !table.isEmpty else { return settings.latency.lowerBound }
+            return table[Int.random(in: 0..<table.count, using: &random)]
         }
     }
 }

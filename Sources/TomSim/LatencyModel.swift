@@ -1,0 +1,60 @@
+import Foundation
+import TomDHT
+
+/// Turns the latency options into the virtual network's settings.
+enum LatencyModel {
+    /// Quantiles in the log-normal table: fine enough that the drawn delays look continuous.
+    static let tableSize = 1_000
+
+    static func networkSettings(for options: SimulationOptions, seed: UInt64) -> VirtualNetwork.Settings {
+        let low = UInt64(options.latencyMinMilliseconds)
+        let high = UInt64(options.latencyMaxMilliseconds)
+        let range = DHTDuration.milliseconds(low)...DHTDuration.milliseconds(high)
+        let distribution: LatencyDistribution
+        switch options.latencyDistribution {
+        case .uniform:
+            distribution = .uniform
+        case .lognormal:
+            distribution = .quantiles(logNormalTable(
+                minimumMilliseconds: Double(low), maximumMilliseconds: Double(high), sigma: options.latencySigma))
+        }
+        return VirtualNetwork.Settings(latency: range, lossProbability: options.loss, seed: seed, latencyDistribution: distribution)
+    }
+
+    /// Delays whose logarithm is normal with median sqrt(min * max) and spread `sigma`,
+    /// clamped to [min, max]: internet paths are mostly short with a long tail.
+    static func logNormalTable(minimumMilliseconds: Double, maximumMilliseconds: Double, sigma: Double) -> [DHTDuration] {
+        let median = max(1, minimumMilliseconds * maximumMilliseconds).squareRoot()
+        return (0..<tableSize).map { index in
+            let probability = (Double(index) + 0.5) / Double(tableSize)
+            let milliseconds = median * exp(sigma * inverseNormal(probability))
+            let clamped = min(max(milliseconds, minimumMilliseconds), maximumMilliseconds)
+            return DHTDuration(nanoseconds: UInt64((clamped * 1_000_000).rounded()))
+        }
+    }
+
+    /// The standard normal quantile function (Acklam's rational approximation, relative
+    /// error below 1.2e-9), for 0 < p < 1.
+    static func inverseNormal(_ p: Double) -> Double {
+        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
+        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                 6.680131188771972e+01, -1.328068155288572e+01]
+        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+        let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
+        let low = 0.02425
+        if p < low {
+            let q = (-2 * log(p)).squareRoot()
+            return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+                / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        }
+        if p > 1 - low {
+            return -inverseNormal(1 - p)
+        }
+        let q = p - 0.5
+        let r = q * q
+        return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+            / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+    }
+}

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import TomSim
+
+@main
+struct TomSimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tom-sim",
+        abstract: "Runs many real DHT nodes (the TomDHT core) in one process over a simulated network and reports how they perform.",
+        discussion: """
+        The same options and --seed give a byte-identical report (text, JSON and HTML). Wall time and
+        memory are printed on stderr only, or added to the reports with --run-info (which makes them
+        differ between runs). See Docs/simulation.md.
+        """
+    )
+
+    @Option(help: "Nodes on the network (kept on average under churn).")
+    var nodes = 1_000
+
+    @Option(help: "Seed of every random choice; the same seed gives the same report.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("latency-ms"), help: "One-way delay bounds in milliseconds, MIN-MAX.")
+    var latencyMilliseconds = "10-150"
+
+    @Option(help: "Delay distribution: uniform over the bounds, or lognormal (median sqrt(MIN*MAX), clamped to the bounds).")
+    var latency: SimulationOptions.LatencyShape = .uniform
+
+    @Option(name: .customLong("latency-sigma"), help: "Spread of the log-normal delay (standard deviation of its logarithm).")
+    var latencySigma = 0.6
+
+    @Option(help: "Chance that any datagram is lost, 0...1.")
+    var loss = 0.0
+
+    @Option(help: "Share of nodes leaving (silently) and joining per simulated hour, e.g. 0.1.")
+    var churn = 0.0
+
+    @Option(help: "Split the network during the measured phase: START+LENGTH[:SHARE], e.g. 60+120:0.3 or 1m+2m.")
+    var partition: String?
+
+    @Option(name: .customLong("vanilla-share"), help: "Share of nodes that are BEP 5-only (no BEP 44 get/put), like clients without ToM.")
+    var vanillaShare = 0.0
+
+    @Option(name: .customLong("lookup-retries"), help: "Extra attempts after a lookup query times out, on every node (default: the core's, 1).")
+    var lookupRetries: Int?
+
+    @Option(help: "find_node lookups in the measured phase.")
+    var lookups = 200
+
+    @Option(help: "BEP 44 mutable items put (each put twice, then read back).")
+    var puts = 20
+
+    @Option(help: "Topics announced to and looked up.")
+    var topics = 5
+
+    @Option(name: .customLong("topic-members"), help: "Nodes announcing each topic.")
+    var topicMembers = 8
+
+    @Option(name: .customLong("topic-queries"), help: "get_peers per topic, from nodes that did not announce.")
+    var topicQueries = 5
+
+    @Option(help: "Simulated seconds of the measured phase (suffix s, m or h allowed).")
+    var duration = "300"
+
+    @Option(help: "Simulated seconds over which the nodes join.")
+    var join = "60"
+
+    @Option(help: "Simulated seconds between the last join and the measured phase (churn runs already).")
+    var warmup = "120"
+
+    @Option(help: "Simulated seconds between routing-health samples.")
+    var sample = "30"
+
+    @Option(name: .customLong("health-sample-size"), help: "Nodes whose routing tables each health sample checks.")
+    var healthSampleSize = 100
+
+    @Option(help: "Write the report as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Write the report as a self-contained HTML page (inline SVG charts) to this file.")
+    var html: String?
+
+    @Flag(name: .customLong("run-info"), help: "Add wall time and memory to the reports (they are then not reproducible).")
+    var runInfo = false
+
+    @Flag(help: "No progress line on stderr.")
+    var quiet = false
+
+    @Option(name: .customLong("progress-seconds"), help: "Wall seconds between progress lines.")
+    var progressSeconds = 2.0
+
+    mutating func run() throws {
+        let options = try makeOptions()
+        let clock = WallClock()
+        var reporter = ProgressReporter(interval: quiet ? .infinity : progressSeconds, clock: clock)
+        var simulation = Simulation(options: options)
+        var report = simulation.run { progress in reporter.update(progress) }
+        reporter.finish()
+        let information = RunInformation(
+            wallSeconds: clock.seconds,
+            phaseWallSeconds: reporter.phaseWallSeconds,
+            peakResidentMiB: ProcessMemory.peakResidentMiB(),
+            host: ProcessInfo.processInfo.hostName
+        )
+        let phases = reporter.phaseWallSeconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value)) s" }
+        FileHandle.standardError.write(Data((String(format: "tom-sim: wall %.1f s (", information.wallSeconds)
+            + phases.joined(separator: ", ") + String(format: "), peak RSS %.0f MiB\n", information.peakResidentMiB)).utf8))
+        if runInfo { report.run = information }
+        print(report.summaryText(), terminator: "")
+        if let json {
+            try report.jsonData().write(to: URL(fileURLWithPath: json))
+        }
+        if let html {
+            try Data(report.html().utf8).write(to: URL(fileURLWithPath: html))
+        }
+    }
+
+    private func makeOptions() throws -> SimulationOptions {
+        var options = SimulationOptions()
+        options.nodes = nodes
+        options.seed = seed
+        let bounds = latencyMilliseconds.split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]) else {
+            throw ValidationError("--latency-ms must be MIN-MAX in milliseconds, e.g. 10-150")
+        }
+        options.latencyMinMilliseconds = low
+        options.latencyMaxMilliseconds = high
+        options.latencyDistribution = latency
+        options.latencySigma = latencySigma
+        options.loss = loss
+        options.churnPerHour = churn
+        options.vanillaShare = vanillaShare
+        options.lookupRetries = lookupRetries
+        if let partition {
+            guard let plan = PartitionPlan(parsing: partition) else {
+                throw ValidationError("--partition must be START+LENGTH[:SHARE], e.g. 60+120:0.3")
+            }
+            options.partition = plan
+        }
+        options.lookups = lookups
+        options.puts = puts
+        options.topics = topics
+        options.topicMembers = topicMembers
+        options.topicQueries = topicQueries
+        options.durationSeconds = try seconds(duration, "--duration")
+        options.joinSeconds = try seconds(join, "--join")
+        options.warmupSeconds = try seconds(warmup, "--warmup")
+        options.sampleSeconds = try seconds(sample, "--sample")
+        options.healthSampleSize = healthSampleSize
+        if let problem = options.problems.first { throw ValidationError(problem) }
+        return options
+    }
+
+    private func seconds(_ text: String, _ name: String) throws -> Double {
+        guard let value = PartitionPlan.seconds(Substring(text)) else {
+            throw ValidationError("\(name) must be a duration such as 90, 90s, 5m or 1h")
+        }
+        return value
+    }
+}
+
+extension SimulationOptions.LatencyShape: ExpressibleByArgument {}
