@@ -4,6 +4,7 @@ extension DHTNode {
     mutating func performMaintenance(now: DHTTime) {
         peerStore.removeExpired(now: now)
         itemStore.removeExpired(now: now)
+        signedPeerStore.removeExpired(now: now)
         pingQuestionableNodes(now: now)
         refreshStaleBuckets(now: now)
     }

@@ -107,6 +107,13 @@ extension KRPCMessage {
                 salt: try arguments.bytes("salt"),
                 target: try arguments.nodeID("target")
             ))
+        case "get_signed_peers":
+            method = .getSignedPeers(GetPeersArguments(
+                infoHash: try arguments.requiredNodeID("info_hash"),
+                want: try arguments.wantedFamilies("want")
+            ))
+        case "announce_signed_peer":
+            method = .announceSignedPeer(try AnnounceSignedPeerArguments(decoding: arguments))
         default:
             method = .unknown(name: methodName)
         }
@@ -129,7 +136,8 @@ extension KRPCMessage {
             value: try canonicalValue(at: ["r", "v"], path: values.name("v"), datagram: datagram, decoder: decoder),
             publicKey: try values.bytes("k", exactLength: Ed25519Sizes.publicKey),
             signature: try values.bytes("sig", exactLength: Ed25519Sizes.signature),
-            sequenceNumber: try values.integer("seq")
+            sequenceNumber: try values.integer("seq"),
+            signedPeers: try values.signedPeers("peers", maxCount: limits.maxSignedPeersPerResponse)
         )
     }
 

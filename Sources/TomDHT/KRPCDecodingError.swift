@@ -48,6 +48,8 @@ public struct KRPCLimits: Sendable, Hashable {
     public var maxNodesPerResponse: Int
     public var maxValuesPerResponse: Int
     public var bencode: BencodeDecoder.Limits
+    /// Records in the `peers` of a `get_signed_peers` answer (104 bytes each; senders put 10).
+    public var maxSignedPeersPerResponse: Int
 
     public init(
         maxTransactionIDLength: Int = 64,
@@ -56,7 +58,8 @@ public struct KRPCLimits: Sendable, Hashable {
         maxNodesPerResponse: Int = 256,
         maxValuesPerResponse: Int = 512,
         // A UDP datagram cannot exceed 64 KiB, so neither can a message.
-        bencode: BencodeDecoder.Limits = BencodeDecoder.Limits(maxInputSize: 65_536, maxDepth: 32, maxElementCount: 8_192)
+        bencode: BencodeDecoder.Limits = BencodeDecoder.Limits(maxInputSize: 65_536, maxDepth: 32, maxElementCount: 8_192),
+        maxSignedPeersPerResponse: Int = 64
     ) {
         self.maxTransactionIDLength = maxTransactionIDLength
         self.maxTokenLength = maxTokenLength
@@ -64,5 +67,6 @@ public struct KRPCLimits: Sendable, Hashable {
         self.maxNodesPerResponse = maxNodesPerResponse
         self.maxValuesPerResponse = maxValuesPerResponse
         self.bencode = bencode
+        self.maxSignedPeersPerResponse = maxSignedPeersPerResponse
     }
 }

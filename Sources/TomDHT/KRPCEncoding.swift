@@ -60,6 +60,11 @@ extension KRPCQuery {
             entries.set("cas", arguments.expectedSequenceNumber.map(BencodeValue.integer))
             entries.set("salt", arguments.salt.map(BencodeValue.bytes))
             entries.set("target", arguments.target.map { .bytes($0.bytes) })
+        case .getSignedPeers(let arguments):
+            entries.set("info_hash", .bytes(arguments.infoHash.bytes))
+            entries.set("want", Self.wantValue(arguments.want))
+        case .announceSignedPeer(let arguments):
+            for (key, value) in arguments.argumentEntries { entries.set(key, value) }
         }
         return entries
     }
@@ -86,6 +91,7 @@ extension KRPCResponse {
         entries.set("k", publicKey.map(BencodeValue.bytes))
         entries.set("sig", signature.map(BencodeValue.bytes))
         entries.set("seq", sequenceNumber.map(BencodeValue.integer))
+        entries.set("peers", signedPeers.map { .list($0.map { .bytes($0.compactBytes) }) })
         return entries
     }
 }

@@ -19,6 +19,11 @@ public struct KRPCQuery: Hashable, Sendable {
         case get(GetItemArguments)
         /// BEP 44 item store.
         case put(PutItemArguments)
+        /// Signed peers (draft BEP): the records stored for an info-hash, with a token and
+        /// the closest nodes. Its arguments are those of `get_peers`.
+        case getSignedPeers(GetPeersArguments)
+        /// Signed peers (draft BEP): store a signed record for an info-hash.
+        case announceSignedPeer(AnnounceSignedPeerArguments)
         /// A method this implementation does not know. Kept rather than rejected so the
         /// node can answer with error 204 (method unknown) and still learn the sender's id.
         case unknown(name: [UInt8])
@@ -32,6 +37,8 @@ public struct KRPCQuery: Hashable, Sendable {
             case .announcePeer: return Array("announce_peer".utf8)
             case .get: return Array("get".utf8)
             case .put: return Array("put".utf8)
+            case .getSignedPeers: return Array("get_signed_peers".utf8)
+            case .announceSignedPeer: return Array("announce_signed_peer".utf8)
             case .unknown(let name): return name
             }
         }

@@ -20,6 +20,8 @@ public struct KRPCResponse: Hashable, Sendable {
     public var signature: [UInt8]?
     /// BEP 44 `seq`.
     public var sequenceNumber: Int64?
+    /// `peers` of a `get_signed_peers` answer (signed-peers draft BEP), as sent: unverified.
+    public var signedPeers: [SignedPeer]?
 
     public init(
         senderID: NodeID,
@@ -30,7 +32,8 @@ public struct KRPCResponse: Hashable, Sendable {
         value: CanonicalBencode? = nil,
         publicKey: [UInt8]? = nil,
         signature: [UInt8]? = nil,
-        sequenceNumber: Int64? = nil
+        sequenceNumber: Int64? = nil,
+        signedPeers: [SignedPeer]? = nil
     ) {
         self.senderID = senderID
         self.nodes = nodes
@@ -41,5 +44,6 @@ public struct KRPCResponse: Hashable, Sendable {
         self.publicKey = publicKey
         self.signature = signature
         self.sequenceNumber = sequenceNumber
+        self.signedPeers = signedPeers
     }
 }

@@ -347,13 +347,13 @@ public final class DHTDriver: Sendable {
         return (item, summary)
     }
 
-    private func storeSummary(_ outcome: OperationOutcome) throws -> StoreSummary {
+    func storeSummary(_ outcome: OperationOutcome) throws -> StoreSummary {
         guard case .itemStored(let summary) = outcome else { throw DHTDriverError.unexpectedOutcome("put") }
         return summary
     }
 
     /// Runs `body` on the loop, then waits for the operation's outcome. Rejections throw.
-    private func perform(_ body: @escaping @Sendable (inout DHTNode, DHTTime) -> OperationID) async throws -> OperationOutcome {
+    func perform(_ body: @escaping @Sendable (inout DHTNode, DHTTime) -> OperationID) async throws -> OperationOutcome {
         let core = self.core
         let started = try await eventLoop.submit {
             let (id, future) = core.value.start(body)

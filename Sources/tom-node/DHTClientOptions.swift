@@ -56,6 +56,9 @@ struct PeerDHTOptions: ParsableArguments {
     @Option(help: "Seconds between saves of the routing table to <data-dir>/dht-routing-table (also saved on exit).")
     var saveInterval: Int = 300
 
+    @Flag(help: "Keep DHT nodes whose id does not match their public IP (BEP 42) out of the routing table.")
+    var enforceNodeID = false
+
     func validate() throws {
         if let dhtPort, !(0...65535).contains(dhtPort) {
             throw ValidationError("--dht-port must be 0...65535, got \(dhtPort)")
