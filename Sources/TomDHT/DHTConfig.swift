@@ -31,16 +31,6 @@ public struct DHTConfig: Sendable, Hashable {
     /// table (they are still answered). Off by default, as in libtorrent, because many
     /// clients still run with free ids; loopback and private addresses are exempt.
     public var enforceNodeIDs = false
-    /// BEP 42: once the `ip` votes of answers settle on a public address our id is not valid
-    /// for, take a valid id (rebuilding the routing table around it). Local addresses never
-    /// change the id.
-    public var derivesNodeIDFromExternalAddress = true
-    /// How many answering nodes must agree on our external address (`ExternalAddressVote`).
-    public var externalAddressVoting = ExternalAddressVote.Settings()
-    /// BEP 42: keep nodes whose id is not valid for their public address out of the routing
-    /// table (they are still answered). Off by default, as in libtorrent, because many
-    /// clients still run with free ids; loopback and private addresses are exempt.
-    public var enforceNodeIDs = false
     /// Cap on verification pings in flight, so a flood of new queriers cannot make us flood.
     public var maxVerificationPingsInFlight = 64
     /// How often `tick` expires storage, pings questionable nodes and refreshes buckets.

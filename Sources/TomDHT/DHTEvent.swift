@@ -33,11 +33,6 @@ public enum DHTEvent: Hashable, Sendable {
     /// We took a BEP 42 id for our external address. The routing table was rebuilt around
     /// it, and `selfLookup` (completing as `.bootstrapped`) fills the buckets near it.
     case nodeIDChanged(from: NodeID, to: NodeID, selfLookup: OperationID)
-    /// BEP 42: the `ip` votes of answering nodes settled on a new external address.
-    case externalAddressChanged(IPAddress)
-    /// We took a BEP 42 id for our external address. The routing table was rebuilt around
-    /// it, and `selfLookup` (completing as `.bootstrapped`) fills the buckets near it.
-    case nodeIDChanged(from: NodeID, to: NodeID, selfLookup: OperationID)
 }
 
 /// How a client operation ended.

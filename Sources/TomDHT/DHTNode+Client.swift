@@ -149,7 +149,6 @@ extension DHTNode {
     ) {
         var lookup = Lookup(target: target, kind: lookupKind, settings: config.lookupSettings, ownID: nodeID, seeds: seeds)
         if case .putImmutable = kind { lookup.endsAtImmutableValue = false }
-        if case .putImmutable = kind { lookup.endsAtImmutableValue = false }
         let step = lookup.start(now: now)
         var operation = operations[id] ?? Operation(kind: kind)
         operation.kind = kind

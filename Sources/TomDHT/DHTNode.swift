@@ -28,7 +28,6 @@ public struct DHTNode: Sendable {
     var verificationPingsInFlight = 0
     var refreshesRunning = 0
     var externalAddressVote = ExternalAddressVote()
-    var externalAddressVote = ExternalAddressVote()
 
     /// A node with a random id drawn from `seed`.
     public init(config: DHTConfig = DHTConfig(), nodeID: NodeID? = nil, seed: UInt64, now: DHTTime) {

@@ -75,9 +75,6 @@ public struct Lookup: Sendable {
     /// A `get` may end at the first immutable value; a put's lookup must not, as it needs
     /// the write tokens of all K closest nodes, also when some already hold the value.
     var endsAtImmutableValue = true
-    /// A `get` may end at the first immutable value; a put's lookup must not, as it needs
-    /// the write tokens of all K closest nodes, also when some already hold the value.
-    var endsAtImmutableValue = true
 
     public init(target: NodeID, kind: Kind, settings: LookupSettings, ownID: NodeID, seeds: [NodeInfo]) {
         self.target = target

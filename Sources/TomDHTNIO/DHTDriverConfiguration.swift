@@ -28,8 +28,6 @@ public struct DHTDriverConfiguration: Sendable {
     public var maxBootstrapRetryDelay: TimeAmount = .minutes(5)
     /// When our own items and announces kept with `keepPublished` are stored again.
     public var republishing = RepublishSchedule.Settings()
-    /// When our own items and announces kept with `keepPublished` are stored again.
-    public var republishing = RepublishSchedule.Settings()
 
     /// Level of the start, join and stop lines (one-shot CLI verbs lower it to debug).
     public var lifecycleLogLevel: Logger.Level = .info

@@ -23,10 +23,6 @@ final class DHTDriverCore {
     var saveSnapshot: (([UInt8]) -> Void)?
     /// Re-puts what `DHTDriver.keepPublished` was given; created on first use.
     var republisher: Republisher?
-    /// Writes the routing table (with our id) to the data directory; set by `startSaving`.
-    var saveSnapshot: (([UInt8]) -> Void)?
-    /// Re-puts what `DHTDriver.keepPublished` was given; created on first use.
-    var republisher: Republisher?
     private(set) var isShutDown = false
     private(set) var oversizedDatagrams = 0
     private(set) var unsendableDatagrams = 0
@@ -161,7 +157,6 @@ final class DHTDriverCore {
 
     func startSaving(every interval: TimeAmount, save: @escaping ([UInt8]) -> Void) {
         saveSnapshot = save
-        saveSnapshot = save
         saveTimer = eventLoop.assumeIsolated().scheduleTask(in: interval) { [self] in
             guard !isShutDown else { return }
             save(node.routingTable.snapshot.encoded())
@@ -175,7 +170,6 @@ final class DHTDriverCore {
     func beginShutdown() -> (snapshot: [UInt8], channel: (any Channel)?)? {
         guard !isShutDown else { return nil }
         isShutDown = true
-        republisher?.stop()
         republisher?.stop()
         tickTimer?.cancel()
         tickTimer = nil
