@@ -18,6 +18,9 @@ import TomSignaling
 public actor MeshHub: SignalingHub {
     public struct Settings: Sendable {
         public var linkGrace: Duration = .seconds(5)
+        /// Links beyond this many are refused: anyone can make a key, so a flood of
+        /// authenticated but fake gateways must not grow the hub without bound.
+        public var maxLinks = 256
         /// Sends a participants list on every change, as the original server did.
         public var coalesceParticipants: Duration = .zero
         public init() {}
@@ -214,6 +217,10 @@ public actor MeshHub: SignalingHub {
     /// Admits an authenticated link. Of two links between the same pair (both dialled at
     /// once), both ends keep the one opened by the smaller key; a link that loses is refused.
     public func linkUp(_ link: GatewayLink) -> Bool {
+        if links[link.key] == nil, links.count >= settings.maxLinks {
+            logger.warning("gateway link refused: link limit reached", metadata: ["limit": "\(settings.maxLinks)"])
+            return false
+        }
         if let existing = links[link.key] {
             let initiator = link.weInitiated ? ownKey : link.key
             let preferred = initiator == min(ownKey, link.key)

@@ -44,11 +44,12 @@ final class MeshFixture: Sendable {
     private let pairs = Mutex<[Pair]>([])
     private let nextClientID = Atomic<UInt64>(0)
 
-    init(gateways: Int, clock: TestClock = TestClock()) {
+    init(gateways: Int, maxLinks: Int = 256, clock: TestClock = TestClock()) {
         var keys: [ItemSigningKey] = []
         var hubs: [MeshHub] = []
         var settings = MeshHub.Settings()
         settings.linkGrace = .zero
+        settings.maxLinks = maxLinks
         for index in 0..<gateways {
             let key = ItemSigningKey(seed: [UInt8](repeating: UInt8(index + 1), count: 32))!
             keys.append(key)
@@ -62,13 +63,15 @@ final class MeshFixture: Sendable {
         TestClient(id: nextClientID.add(1, ordering: .relaxed).newValue)
     }
 
-    /// Links gateways `a` and `b` (a dials b).
-    func link(_ a: Int, _ b: Int) async {
+    /// Links gateways `a` and `b` (a dials b); false when either hub refused.
+    @discardableResult
+    func link(_ a: Int, _ b: Int) async -> Bool {
         let outgoing = GatewayLink(key: GatewayKey(keys[b].publicKey)!, weInitiated: true, outboxLimitBytes: 1 << 24, close: {})
         let incoming = GatewayLink(key: GatewayKey(keys[a].publicKey)!, weInitiated: false, outboxLimitBytes: 1 << 24, close: {})
         pairs.withLock { $0.append(Pair(from: a, to: b, outgoing: outgoing, incoming: incoming)) }
-        _ = await hubs[a].linkUp(outgoing)
-        _ = await hubs[b].linkUp(incoming)
+        let outgoingAdmitted = await hubs[a].linkUp(outgoing)
+        let incomingAdmitted = await hubs[b].linkUp(incoming)
+        return outgoingAdmitted && incomingAdmitted
     }
 
     func linkAll() async {

@@ -139,6 +139,14 @@ import Testing
         #expect(await mesh.hubs[0].linkedGateways().isEmpty)
     }
 
+    @Test func linksPastTheLimitAreRefused() async {
+        let mesh = MeshFixture(gateways: 4, maxLinks: 2)
+        #expect(await mesh.link(0, 1))
+        #expect(await mesh.link(0, 2))
+        #expect(await !mesh.link(0, 3))
+        #expect(await mesh.hubs[0].linkedGateways().count == 2)
+    }
+
     @Test func aDegradingSeedHandsItsClientsOverWithoutAWord() async {
         let seed = LocalHub()
         let alice = TestClient(id: 1), bob = TestClient(id: 2)
