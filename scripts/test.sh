@@ -14,3 +14,4 @@ swift test --skip-build 2>&1 | tee .build/swift-test.log
 bash scripts/conformance-seed.sh
 python3 scripts/gateway-tests.py --tom-node .build/debug/tom-node
 bash scripts/interop.sh
+bash scripts/harness.sh

@@ -22,7 +22,7 @@ final class LocalNetwork: Sendable {
 
     var all: [NodeProcess] { [seed] + peers }
 
-    static func start(_ plan: LocalNetworkPlan, healthyWithin: Duration) async throws -> LocalNetwork {
+    static func start(_ plan: LocalNetworkPlan) async throws -> LocalNetwork {
         let ports = try (0...plan.peers).map { _ in (ws: try FreePort.tcp(), dht: try FreePort.udp()) }
         let peerGateways = ports.dropFirst().map { "127.0.0.1:\($0.ws)" }
         let peerDHT = ports.dropFirst().map { "127.0.0.1:\($0.dht)" }
@@ -52,14 +52,17 @@ final class LocalNetwork: Sendable {
             for node in started { await node.stop(grace: .seconds(1)) }
             throw error
         }
-        let network = LocalNetwork(seed: started[0], peers: Array(started.dropFirst()), workDirectory: plan.workDirectory)
-        let deadline = ContinuousClock.now + healthyWithin
-        for node in network.all where !(await NodeHTTP.waitHealthy(node.address, until: deadline)) {
+        return LocalNetwork(seed: started[0], peers: Array(started.dropFirst()), workDirectory: plan.workDirectory)
+    }
+
+    /// Waits until every node answers /health; stops them all and throws if one does not.
+    func awaitHealthy(within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        for node in all where !(await NodeHTTP.waitHealthy(node.address, until: deadline)) {
             let tail = node.logTail()
-            await network.stopAll()
-            throw HarnessError("\(node.name) did not answer /health within \(healthyWithin); its log ends:\n\(tail)")
+            await stopAll()
+            throw HarnessError("\(node.name) did not answer /health within \(limit); its log ends:\n\(tail)")
         }
-        return network
     }
 
     private init(seed: NodeProcess, peers: [NodeProcess], workDirectory: String) {

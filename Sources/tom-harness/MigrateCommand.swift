@@ -90,7 +90,9 @@ struct MigrateCommand: AsyncParsableCommand {
             tally = await TargetMigration(targets: addresses, session: session, clientCount: clients).run(runner)
         } else {
             let network = try await startNetwork()
+            // Installed before the first wait, so Ctrl-C never leaves nodes behind.
             let interruptGuard = InterruptGuard(nodes: network.all, workDirectory: network.workDirectory)
+            try await network.awaitHealthy(within: .seconds(15))
             scope = "1 seed + \(peers) peers, \(clients) clients"
             tally = await LocalMigration(
                 network: network, session: session, clientCount: clients, linkGrace: .seconds(linkGrace)
@@ -123,7 +125,7 @@ struct MigrateCommand: AsyncParsableCommand {
             binary: binary, peers: peers, topic: topic ?? "tom-harness-\(RandomHex.make(bytes: 6))",
             gatewayRefresh: gatewayRefresh, linkGrace: linkGrace, logLevel: nodeLogLevel,
             workDirectory: try LocalNetwork.makeWorkDirectory())
-        let network = try await LocalNetwork.start(plan, healthyWithin: .seconds(15))
+        let network = try await LocalNetwork.start(plan)
         ResultLine.emit("# work dir \(network.workDirectory), topic \(plan.topic)")
         for node in network.all {
             ResultLine.emit("# \(node.name): \(node.address) dht 127.0.0.1:\(node.dhtPort) pid \(node.pid)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct TomHarness: AsyncParsableCommand {
@@ -13,4 +14,27 @@ struct TomHarness: AsyncParsableCommand {
             """,
         subcommands: [ConformanceCommand.self, MigrateCommand.self]
     )
+
+    /// Test failures exit 1 (thrown as `ExitCode(1)` by the subcommands); usage errors and
+    /// harness problems exit 2 with one line on standard error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as HarnessError {
+            FileHandle.standardError.write(Data("tom-harness: \(error)\n".utf8))
+            Self.exit(withError: ExitCode(2))
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+                FileHandle.standardError.write(Data("tom-harness: \(line) (see tom-harness --help)\n".utf8))
+                Self.exit(withError: ExitCode(2))
+            }
+            Self.exit(withError: error)
+        }
+    }
 }
