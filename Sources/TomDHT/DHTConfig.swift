@@ -75,6 +75,21 @@ public struct DHTConfig: Sendable, Hashable {
     /// Bytes of item values (bencoded `v`) stored at most.
     public var maxItemBytes = 8 * 1024 * 1024
 
+    // MARK: Signed peers (draft BEP)
+
+    /// Whether `get_signed_peers` and `announce_signed_peer` are served; off, they get 204.
+    public var answersSignedPeerQueries = true
+    /// A signed peer is forgotten this long after the announce that stored it, as peers are.
+    public var signedPeerLifetime: DHTDuration = .minutes(30)
+    /// Signed peers stored per info-hash; the least recently stored is evicted for a new one.
+    public var maxSignedPeersPerInfoHash = 500
+    /// Signed peers stored over all info-hashes; the least recently stored goes first.
+    public var maxSignedPeersTotal = 50_000
+    /// Records in one answer: the draft's 10 records of 104 bytes fit one datagram with the rest.
+    public var maxSignedPeersPerResponse = 10
+    /// How far an announce's timestamp may be from our clock, either way (the draft: 45 s).
+    public var signedPeerTimestampTolerance: DHTDuration = .seconds(45)
+
     public init() {}
 }
 

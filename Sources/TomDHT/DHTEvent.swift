@@ -50,6 +50,10 @@ public enum OperationOutcome: Hashable, Sendable {
     case itemFound(LookupResult)
     /// `putImmutable` / `putMutable`.
     case itemStored(StoreSummary)
+    /// `getSignedPeers`: the verified records are in the result's `signedPeers`.
+    case signedPeersFound(LookupResult)
+    /// `announceSignedPeer`: the lookup, then how many of the closest nodes stored the record.
+    case signedPeerAnnounced(StoreSummary)
     /// The operation could not start, for example a value over 1000 bytes.
     case rejected(String)
 }

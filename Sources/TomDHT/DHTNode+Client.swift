@@ -13,6 +13,9 @@ struct Operation: Sendable {
         case putMutable(MutableItem, compareAndSwap: Int64?)
         /// A bucket refresh: a find_node nobody waits for.
         case refresh
+        /// Signed peers (draft BEP); the announce is signed when the lookup ends.
+        case getSignedPeers
+        case announceSignedPeer(ItemSigningKey)
     }
 
     var kind: Kind
@@ -179,6 +182,8 @@ extension DHTNode {
             .getPeers(GetPeersArguments(infoHash: lookup.target))
         case .getItem(_, let newerThan):
             .get(GetItemArguments(target: lookup.target, sequenceNumber: newerThan))
+        case .getSignedPeers:
+            .getSignedPeers(GetPeersArguments(infoHash: lookup.target))
         }
     }
 
@@ -202,6 +207,13 @@ extension DHTNode {
             complete(id, .itemFound(result))
         case .ping:
             break
+        case .getSignedPeers:
+            complete(id, .signedPeersFound(result))
+        case .announceSignedPeer(let key):
+            let peer = SignedPeer.signed(infoHash: result.target, timestamp: unixClock.microsecondsSinceEpoch(at: now), key: key)
+            startStores(id, result: result, now: now) { token in
+                .announceSignedPeer(AnnounceSignedPeerArguments(infoHash: result.target, token: token, peer: peer))
+            }
         case .announce(let port, let impliedPort):
             startStores(id, result: result, now: now) { token in
                 .announcePeer(AnnouncePeerArguments(infoHash: result.target, port: port, token: token, impliedPort: impliedPort))
@@ -246,6 +258,8 @@ extension DHTNode {
         switch operation.kind {
         case .announce:
             complete(id, .announced(summary))
+        case .announceSignedPeer:
+            complete(id, .signedPeerAnnounced(summary))
         default:
             complete(id, .itemStored(summary))
         }

@@ -77,6 +77,30 @@ extension DHTNode {
                 sendError(error.errorCode, error.message, transactionID: transactionID, to: source)
             }
 
+        case .getSignedPeers where !config.answersSignedPeerQueries, .announceSignedPeer where !config.answersSignedPeerQueries:
+            sendError(.methodUnknown, "method unknown", transactionID: transactionID, to: source)
+
+        case .getSignedPeers(let arguments):
+            // As get_peers: a token and the closest nodes always, records when we hold some.
+            var response = KRPCResponse(senderID: nodeID, token: tokens.token(for: source.ip))
+            let peers = signedPeerStore.peers(for: arguments.infoHash, now: now, using: &random)
+            if !peers.isEmpty { response.signedPeers = peers }
+            addClosestNodes(to: arguments.infoHash, want: arguments.want, requester: source, into: &response)
+            sendResponse(response, transactionID: transactionID, to: source)
+
+        case .announceSignedPeer(let arguments):
+            guard tokens.isValid(arguments.token, for: source.ip) else {
+                sendError(.protocolError, "invalid token", transactionID: transactionID, to: source)
+                return
+            }
+            let unixTime = unixClock.microsecondsSinceEpoch(at: now)
+            switch signedPeerStore.announce(arguments.peer, for: arguments.infoHash, unixTime: unixTime, now: now) {
+            case .success:
+                sendResponse(KRPCResponse(senderID: nodeID), transactionID: transactionID, to: source)
+            case .failure(let rejection):
+                sendError(rejection.errorCode, rejection.message, transactionID: transactionID, to: source)
+            }
+
         case .unknown:
             sendError(.methodUnknown, "method unknown", transactionID: transactionID, to: source)
         }

@@ -15,6 +15,9 @@ public struct DHTNode: Sendable {
     public internal(set) var routingTable: RoutingTable
     public internal(set) var peerStore: PeerStore
     public internal(set) var itemStore: ItemStore
+    public internal(set) var signedPeerStore: SignedPeerStore
+    /// Unix time, which signed-peer timestamps are made and checked with; see `setUnixTime`.
+    public internal(set) var unixClock = UnixClock()
     public internal(set) var statistics = DHTStatistics()
 
     var random: DHTRandom
@@ -37,6 +40,7 @@ public struct DHTNode: Sendable {
         self.routingTable = RoutingTable(ownID: self.nodeID, settings: config.routing, now: now)
         self.peerStore = PeerStore(settings: config.peerStoreSettings)
         self.itemStore = ItemStore(settings: config.itemStoreSettings)
+        self.signedPeerStore = SignedPeerStore(settings: config.signedPeerStoreSettings)
         self.tokens = TokenIssuer(rotationInterval: config.tokenRotationInterval, now: now, using: &random)
         self.random = random
         self.nextMaintenance = now + config.maintenanceInterval

@@ -33,6 +33,8 @@ public struct Lookup: Sendable {
         /// BEP 44 `get`. `salt` is needed to check a mutable item's target; `newerThan`
         /// is sent as `seq` so nodes skip values we already have.
         case getItem(salt: [UInt8], newerThan: Int64?)
+        /// Signed peers (draft BEP) `get_signed_peers`: records are verified as they arrive.
+        case getSignedPeers
     }
 
     /// What the owner should do next.
@@ -70,6 +72,7 @@ public struct Lookup: Sendable {
     var peers: [DHTAddress] = []
     var peerSet: Set<DHTAddress> = []
     var item: DHTItem?
+    var signedPeers = SignedPeerCollection()
     public private(set) var queriesSent = 0
     public private(set) var isFinished = false
     /// A `get` may end at the first immutable value; a put's lookup must not, as it needs
@@ -100,6 +103,12 @@ public struct Lookup: Sendable {
             addCandidate(learned, depth: depth)
         }
         collect(from: response)
+        if case .getSignedPeers = kind, response.token == nil {
+            // No token: the node does not know the draft (libtorrent answers unknown queries
+            // that name an info_hash like find_node). Its contacts help, but it must not take
+            // one of the K places that announces go to.
+            candidates[index].state = .failed
+        }
         if case .getItem(_, _) = kind, case .immutable = item, endsAtImmutableValue {
             // An immutable value is verified by its hash and can never change: done.
             return finish()
@@ -159,6 +168,8 @@ public struct Lookup: Sendable {
             for peer in response.values ?? [] where peers.count < settings.maxPeers && peer.port != 0 {
                 if peerSet.insert(peer).inserted { peers.append(peer) }
             }
+        case .getSignedPeers:
+            signedPeers.collect(response.signedPeers ?? [], infoHash: target, limit: settings.maxPeers)
         case .getItem(let salt, _):
             guard let found = verifiedItem(in: response, salt: salt) else { return }
             switch (item, found) {
@@ -227,6 +238,7 @@ public struct Lookup: Sendable {
                 .map { LookupResult.WriteToken(node: $0.0, token: $0.1) },
             peers: peers,
             item: item,
+            signedPeers: signedPeers.peers,
             queriesSent: queriesSent,
             responses: responded.count,
             hops: (closest.map(\.depth).max() ?? -1) + 1
@@ -251,6 +263,9 @@ public struct LookupResult: Hashable, Sendable {
     public var peers: [DHTAddress]
     /// get: the verified item, the one with the highest `seq` when mutable.
     public var item: DHTItem?
+    /// get_signed_peers: every record whose signature holds for the target, one per key
+    /// (the newest), in order of arrival.
+    public var signedPeers: [SignedPeer] = []
     public var queriesSent: Int
     public var responses: Int
     /// Round trips from the first contacted nodes to the farthest-derived of the closest

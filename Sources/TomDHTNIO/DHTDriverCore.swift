@@ -33,6 +33,7 @@ final class DHTDriverCore {
         self.eventLoop = eventLoop
         self.maxDatagramBytes = maxDatagramBytes
         self.logger = logger
+        synchronizeUnixClock()
     }
 
     /// The monotonic clock as the core's time.
@@ -119,9 +120,16 @@ final class DHTDriverCore {
             tickTimer = nil
             tickDeadline = nil
             guard !isShutDown else { return }
+            synchronizeUnixClock()
             node.tick(now: now())
             afterActivity()
         }
+    }
+
+    /// Gives the node the wall clock (signed-peer timestamps are Unix times). Called at
+    /// start, on every tick and before every operation, so a stepped clock is soon followed.
+    private func synchronizeUnixClock() {
+        node.setUnixTime(microsecondsSinceEpoch: WallClock.microsecondsSinceEpoch(), now: now())
     }
 
     // MARK: - Operations
@@ -133,6 +141,7 @@ final class DHTDriverCore {
             promise.fail(DHTDriverError.shutDown)
             return (nil, promise.futureResult)
         }
+        synchronizeUnixClock()
         let id = body(&node, now())
         waiters[id] = promise
         afterActivity()
