@@ -94,9 +94,12 @@ public struct RepublishSchedule: Sendable {
         entries[key] = nil
     }
 
-    /// When a round is next due among those not running; nil when nothing waits.
+    /// When the next round can start: the earliest due time among those not running; nil
+    /// when nothing waits or `maxConcurrent` rounds run (a `finish` frees a slot), so a
+    /// driver's timer never spins on a round that cannot start yet.
     public var nextDeadline: DHTTime? {
-        entries.values.lazy.filter { !$0.running }.map(\.due).min()
+        guard runningCount < settings.maxConcurrent else { return nil }
+        return entries.values.lazy.filter { !$0.running }.map(\.due).min()
     }
 
     /// The rounds due at `now`, earliest first, as many as `maxConcurrent` allows; they

@@ -51,6 +51,7 @@ public struct DHTDriverStatus: Sendable {
 /// the calling task stops the wait (the lookup itself finishes unobserved).
 public final class DHTDriver: Sendable {
     public let eventLoop: any EventLoop
+    /// Our id when the driver started; `status().nodeID` follows a later BEP 42 change.
     public let nodeID: NodeID
     /// The bound address (with the real port when 0 was asked for).
     public let localAddress: DHTAddress

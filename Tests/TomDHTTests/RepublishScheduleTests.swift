@@ -58,7 +58,10 @@ struct RepublishScheduleTests {
         let first = schedule.takeDue(now: due)
         #expect(first.count == 2)
         #expect(schedule.takeDue(now: due).isEmpty)
+        // Nothing can start, so there is no deadline to wake up for (no spinning timer).
+        #expect(schedule.nextDeadline == nil)
         schedule.finish(first[0], result: .stored(8), now: due)
+        #expect(schedule.nextDeadline == due)
         #expect(schedule.takeDue(now: due).count == 1)
     }
 
