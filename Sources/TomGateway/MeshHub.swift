@@ -31,8 +31,8 @@ public actor MeshHub: SignalingHub {
         var session: ClientSession
     }
 
-    public let topic: Topic
-    public let ownKey: GatewayKey
+    public nonisolated let topic: Topic
+    public nonisolated let ownKey: GatewayKey
     private let settings: Settings
     private let metrics: SignalingMetrics
     public nonisolated let gatewayMetrics: GatewayMetrics

@@ -17,6 +17,13 @@ struct GatewayEndpoint: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// Parses an advertised `ws://host:port[/path]` URL; nil for other schemes.
+    init?(url: String) {
+        guard url.hasPrefix("ws://") else { return nil }
+        let authority = url.dropFirst("ws://".count).prefix { $0 != "/" }
+        self.init(String(authority))
+    }
+
     init(host: String, port: Int) {
         self.host = host
         self.port = port

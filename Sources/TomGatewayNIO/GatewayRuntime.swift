@@ -113,6 +113,15 @@ public actor GatewayRuntime {
             } catch {
                 logger.info("announce failed", metadata: ["error": "\(error)"])
             }
+            do {
+                hub.gatewayMetrics.dhtOperations["announce"]?.increment()
+                let summary = try await driver.announceSignedPeer(topic.hash, key: key)
+                stored = min(stored, summary.stored)
+                logger.debug("announced as a signed peer", metadata: ["stored": "\(summary.stored)"])
+            } catch {
+                stored = 0
+                logger.info("signed-peer announce failed", metadata: ["error": "\(error)"])
+            }
             try? await Task.sleep(for: stored > 0 ? settings.announceInterval : settings.refreshInterval)
         }
     }
@@ -124,7 +133,7 @@ public actor GatewayRuntime {
     /// Finds members and dials the ones not linked, then checks every linked roster
     /// against the DHT.
     private func refresh() async {
-        var endpoints = settings.staticGateways.compactMap(GatewayEndpoint.init)
+        var endpoints = settings.staticGateways.compactMap { GatewayEndpoint($0) }
         do {
             hub.gatewayMetrics.dhtOperations["lookup"]?.increment()
             let result = try await driver.getPeers(topic.hash)
@@ -134,11 +143,36 @@ public actor GatewayRuntime {
             logger.debug("member lookup failed", metadata: ["error": "\(error)"])
         }
         let linked = Set(await hub.linkedGateways())
+        endpoints += await signedMembers(notIn: linked)
         for endpoint in Set(endpoints) where !ownEndpoints.contains(endpoint) && !dialling.contains(endpoint) {
             if let key = keyAt[endpoint], linked.contains(key) { continue }
             dial(endpoint)
         }
         await pullRosters()
+    }
+
+    /// Members found as signed peers: a record names a key only, so where that gateway
+    /// serves comes from its signed manifest in the DHT.
+    private func signedMembers(notIn linked: Set<GatewayKey>) async -> [GatewayEndpoint] {
+        let peers: [SignedPeer]
+        do {
+            hub.gatewayMetrics.dhtOperations["lookup"]?.increment()
+            peers = try await driver.getSignedPeers(topic.hash).signedPeers
+        } catch {
+            logger.debug("signed-peer lookup failed", metadata: ["error": "\(error)"])
+            return []
+        }
+        var endpoints: [GatewayEndpoint] = []
+        for peer in peers {
+            guard let member = GatewayKey(peer.publicKey), member != hub.ownKey, !linked.contains(member) else { continue }
+            hub.gatewayMetrics.dhtOperations["get"]?.increment()
+            guard let result = try? await driver.getMutable(publicKey: member.bytes, salt: topic.rosterSalt(page: 0), newerThan: nil),
+                  case .mutable(let item)? = result.item,
+                  case .manifest(let manifest)? = try? RosterPage.decode(item.value, page: 0)
+            else { continue }
+            endpoints += manifest.endpoints.compactMap { GatewayEndpoint(url: $0) }
+        }
+        return endpoints
     }
 
     private func pullRosters() async {
