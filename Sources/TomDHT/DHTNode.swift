@@ -100,14 +100,19 @@ public struct DHTNode: Sendable {
 
     /// Datagrams to send, oldest first; the queue is emptied.
     public mutating func pollOutgoing() -> [OutgoingDatagram] {
-        defer { outgoing.removeAll(keepingCapacity: true) }
-        return outgoing
+        // Hands the buffer over: copying it out and then clearing ours would allocate on every poll.
+        guard !outgoing.isEmpty else { return [] }
+        var drained: [OutgoingDatagram] = []
+        swap(&drained, &outgoing)
+        return drained
     }
 
     /// Events since the last poll, oldest first; the queue is emptied.
     public mutating func pollEvents() -> [DHTEvent] {
-        defer { events.removeAll(keepingCapacity: true) }
-        return events
+        guard !events.isEmpty else { return [] }
+        var drained: [DHTEvent] = []
+        swap(&drained, &events)
+        return drained
     }
 
     /// Queries of ours still waiting for an answer.
