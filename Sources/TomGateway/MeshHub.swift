@@ -243,6 +243,7 @@ public actor MeshHub: SignalingHub {
         gatewayMetrics.linkedGateways.record(links.count)
         logger.info("gateway link closed", metadata: ["gateway": "\(link.key)", "departed": "\(departed)"])
         guard !departed, settings.linkGrace > .zero else {
+            directory.forget(link.key)
             refreshView(announceChanges: true)
             return
         }
@@ -259,6 +260,9 @@ public actor MeshHub: SignalingHub {
     private func endGrace(of key: GatewayKey, generation: UInt64) {
         guard inGrace[key] == generation else { return }
         inGrace[key] = nil
+        // Its roster comes again, whole, with the next link; holding it meanwhile would let
+        // every gateway ever seen grow the directory.
+        directory.forget(key)
         refreshView(announceChanges: true)
     }
 
