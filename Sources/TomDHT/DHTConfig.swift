@@ -90,6 +90,30 @@ public struct DHTConfig: Sendable, Hashable {
     /// How far an announce's timestamp may be from our clock, either way (the draft: 45 s).
     public var signedPeerTimestampTolerance: DHTDuration = .seconds(45)
 
+    // MARK: Abuse limits (Docs/dht.md, "Abuse limits")
+
+    /// Unsolicited datagrams (queries and garbage; never answers to our own queries) one IP
+    /// may send per second, sustained: libtorrent's dos blocker allows 5 (50 in 10 s) of all
+    /// packets, answers included; we count less, so allow twice that. 0 turns limiting off.
+    public var queryRatePerAddress = 10
+    /// How many such datagrams one IP may send at once after a quiet spell: 10 s of the rate.
+    public var queryBurstPerAddress = 100
+    /// An IP that exceeds its rate is ignored this long, answers included (libtorrent: 5 min).
+    public var rateLimitBanDuration: DHTDuration = .minutes(5)
+    /// IPs the rate limiter tracks at once; the least recently seen are forgotten first.
+    public var rateLimitTrackedAddresses = 10_000
+    /// Whether the per-IP limits (rate, and storage per IP below) apply to loopback too. Off,
+    /// local tests, benchmarks and single-host networks (which share 127.0.0.1) run free.
+    public var limitsLoopback = false
+    /// Peers one IP may have announced here (a peer's IP is its announcer's): far above what
+    /// one host announces to one node, far below the 2000 of a swarm it could otherwise fill
+    /// by announcing many ports.
+    public var maxPeersPerAddress = 256
+    /// BEP 44 items one IP may be the last putter of: 5 % of `maxItems`.
+    public var maxItemsPerAddress = 500
+    /// Signed peers one IP may be the last announcer of.
+    public var maxSignedPeersPerAddress = 256
+
     public init() {}
 }
 
@@ -109,11 +133,24 @@ extension DHTConfig {
             lifetime: peerLifetime,
             maxPeersPerInfoHash: maxPeersPerInfoHash,
             maxPeersTotal: maxPeersTotal,
-            maxPeersPerResponse: maxPeersPerResponse
+            maxPeersPerResponse: maxPeersPerResponse,
+            maxPeersPerAddress: maxPeersPerAddress,
+            limitsLoopback: limitsLoopback
         )
     }
 
     var itemStoreSettings: ItemStore.Settings {
-        ItemStore.Settings(lifetime: itemLifetime, maxItems: maxItems, maxBytes: maxItemBytes)
+        ItemStore.Settings(lifetime: itemLifetime, maxItems: maxItems, maxBytes: maxItemBytes,
+                           maxItemsPerAddress: maxItemsPerAddress, limitsLoopback: limitsLoopback)
+    }
+
+    var rateLimiterSettings: QueryRateLimiter.Settings {
+        QueryRateLimiter.Settings(
+            ratePerSecond: queryRatePerAddress,
+            burst: queryBurstPerAddress,
+            banDuration: rateLimitBanDuration,
+            maxTrackedAddresses: rateLimitTrackedAddresses,
+            limitsLoopback: limitsLoopback
+        )
     }
 }

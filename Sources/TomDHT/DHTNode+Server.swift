@@ -38,7 +38,11 @@ extension DHTNode {
                 sendError(.protocolError, "invalid port", transactionID: transactionID, to: source)
                 return
             }
-            peerStore.announce(peer, for: arguments.infoHash, now: now)
+            guard peerStore.announce(peer, for: arguments.infoHash, now: now) else {
+                statistics.storesRefusedByAddressQuota += 1
+                sendError(.serverError, "too many peers stored from your address", transactionID: transactionID, to: source)
+                return
+            }
             sendResponse(KRPCResponse(senderID: nodeID), transactionID: transactionID, to: source)
 
         case .get where !config.answersItemQueries, .put where !config.answersItemQueries:
@@ -70,10 +74,11 @@ extension DHTNode {
                 return
             }
             // `arguments.target`, when present, is ignored: the store derives it itself.
-            switch itemStore.put(arguments, now: now) {
+            switch itemStore.put(arguments, from: source.ip, now: now) {
             case .success:
                 sendResponse(KRPCResponse(senderID: nodeID), transactionID: transactionID, to: source)
             case .failure(let error):
+                if error == .addressQuotaReached { statistics.storesRefusedByAddressQuota += 1 }
                 sendError(error.errorCode, error.message, transactionID: transactionID, to: source)
             }
 
@@ -94,10 +99,11 @@ extension DHTNode {
                 return
             }
             let unixTime = unixClock.microsecondsSinceEpoch(at: now)
-            switch signedPeerStore.announce(arguments.peer, for: arguments.infoHash, unixTime: unixTime, now: now) {
+            switch signedPeerStore.announce(arguments.peer, for: arguments.infoHash, unixTime: unixTime, from: source.ip, now: now) {
             case .success:
                 sendResponse(KRPCResponse(senderID: nodeID), transactionID: transactionID, to: source)
             case .failure(let rejection):
+                if rejection == .addressQuotaReached { statistics.storesRefusedByAddressQuota += 1 }
                 sendError(rejection.errorCode, rejection.message, transactionID: transactionID, to: source)
             }
 
@@ -141,7 +147,8 @@ extension DHTNode {
         into response: inout KRPCResponse
     ) {
         let families = want.isEmpty ? [requester.family] : want
-        let count = config.lookupClosestCount
+        // BEP 5: an answer names at most K = 8 nodes per family, whatever our lookups use.
+        let count = min(config.lookupClosestCount, KRPCLimits.nodesPerAnswer)
         if families.contains(.v4) {
             response.nodes = routingTable.closest(to: target, count: count, onlyConfirmed: true, family: .v4)
         }

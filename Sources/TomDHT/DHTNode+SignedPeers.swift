@@ -33,7 +33,9 @@ extension DHTConfig {
             maxPeersPerInfoHash: maxSignedPeersPerInfoHash,
             maxPeersTotal: maxSignedPeersTotal,
             maxPeersPerResponse: maxSignedPeersPerResponse,
-            timestampTolerance: signedPeerTimestampTolerance
+            timestampTolerance: signedPeerTimestampTolerance,
+            maxPeersPerAddress: maxSignedPeersPerAddress,
+            limitsLoopback: limitsLoopback
         )
     }
 }

@@ -19,6 +19,8 @@ public struct DHTNode: Sendable {
     /// Unix time, which signed-peer timestamps are made and checked with; see `setUnixTime`.
     public internal(set) var unixClock = UnixClock()
     public internal(set) var statistics = DHTStatistics()
+    /// Per-IP rate limits and bans on unsolicited datagrams (`DHTNode+RateLimit`).
+    public internal(set) var rateLimiter: QueryRateLimiter
 
     var random: DHTRandom
     var tokens: TokenIssuer
@@ -41,6 +43,7 @@ public struct DHTNode: Sendable {
         self.peerStore = PeerStore(settings: config.peerStoreSettings)
         self.itemStore = ItemStore(settings: config.itemStoreSettings)
         self.signedPeerStore = SignedPeerStore(settings: config.signedPeerStoreSettings)
+        self.rateLimiter = QueryRateLimiter(settings: config.rateLimiterSettings)
         self.tokens = TokenIssuer(rotationInterval: config.tokenRotationInterval, now: now, using: &random)
         self.random = random
         self.nextMaintenance = now + config.maintenanceInterval
@@ -57,11 +60,13 @@ public struct DHTNode: Sendable {
     public mutating func handle(datagram: [UInt8], from source: DHTAddress, now: DHTTime) {
         advance(now)
         statistics.datagramsReceived += 1
+        guard !isIgnoring(source, now: now) else { return }
         let message: KRPCMessage
         do {
             message = try KRPCMessage.decode(datagram, limits: config.messageLimits)
         } catch {
             statistics.malformedDatagrams += 1
+            guard admitsUnsolicited(from: source, now: now) else { return }
             // A malformed query whose transaction id we could read gets error 203; anything
             // else malformed is dropped silently, as replying to garbage helps nobody.
             if error.isQuery, let transactionID = error.transactionID, !config.isReadOnly {
@@ -71,6 +76,7 @@ public struct DHTNode: Sendable {
         }
         switch message.kind {
         case .query(let query):
+            guard admitsUnsolicited(from: source, now: now) else { return }
             handleQuery(query, message: message, from: source, now: now)
         case .response(let response):
             handleReply(.response(response), message: message, from: source, now: now)
@@ -216,6 +222,12 @@ public struct DHTStatistics: Hashable, Sendable {
     /// Answers with an unknown transaction id or from an address we did not query.
     public var repliesIgnored = 0
     public var timeouts = 0
+    /// Datagrams dropped by the per-IP rate limit: over the limit, or from a banned IP.
+    public var datagramsRateLimited = 0
+    /// Bans started by the per-IP rate limit.
+    public var addressesBanned = 0
+    /// Announces and puts refused because their IP reached its storage quota.
+    public var storesRefusedByAddressQuota = 0
 }
 
 /// One query of ours in flight.

@@ -12,6 +12,8 @@ public enum ItemStoreError: Error, Hashable, Sendable {
     case casMismatch
     /// `seq` is lower than the stored one, or equal with a different value (302).
     case sequenceNumberNotNewer
+    /// The putting address already has `maxItemsPerAddress` items stored here (202).
+    case addressQuotaReached
 
     public var errorCode: KRPCErrorCode {
         switch self {
@@ -21,6 +23,7 @@ public enum ItemStoreError: Error, Hashable, Sendable {
         case .missingField: .protocolError
         case .casMismatch: .casMismatch
         case .sequenceNumberNotNewer: .sequenceNumberLessThanCurrent
+        case .addressQuotaReached: .serverError
         }
     }
 
@@ -32,6 +35,7 @@ public enum ItemStoreError: Error, Hashable, Sendable {
         case .missingField(let name): "missing \(name) for a mutable item"
         case .casMismatch: "CAS mismatch, re-read value and try again"
         case .sequenceNumberNotNewer: "sequence number less than current"
+        case .addressQuotaReached: "too many items stored from your address"
         }
     }
 }
@@ -48,11 +52,23 @@ public struct ItemStore: Sendable {
         public var maxItems: Int
         /// Budget for the bencoded values.
         public var maxBytes: Int
+        /// Items one IP may be the last putter of.
+        public var maxItemsPerAddress: Int
+        /// Whether `maxItemsPerAddress` applies to loopback addresses too.
+        public var limitsLoopback: Bool
 
-        public init(lifetime: DHTDuration = .minutes(120), maxItems: Int = 10_000, maxBytes: Int = 8 * 1024 * 1024) {
+        public init(
+            lifetime: DHTDuration = .minutes(120),
+            maxItems: Int = 10_000,
+            maxBytes: Int = 8 * 1024 * 1024,
+            maxItemsPerAddress: Int = .max,
+            limitsLoopback: Bool = false
+        ) {
             self.lifetime = lifetime
             self.maxItems = max(1, maxItems)
             self.maxBytes = max(MutableItemSigning.maxValueLength, maxBytes)
+            self.maxItemsPerAddress = max(1, maxItemsPerAddress)
+            self.limitsLoopback = limitsLoopback
         }
     }
 
@@ -65,10 +81,17 @@ public struct ItemStore: Sendable {
     public let settings: Settings
     private var items: [NodeID: StoredItem] = [:]
     private var age = AgeQueue<NodeID>()
+    private var quota: AddressQuota<NodeID>
     public private(set) var totalBytes = 0
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
+        self.quota = AddressQuota(maxPerAddress: settings.maxItemsPerAddress, limitsLoopback: settings.limitsLoopback)
+    }
+
+    /// Live items last put from `ip` (the per-address quota's count).
+    public func itemCount(ofAddress ip: IPAddress) -> Int {
+        quota.count(of: ip)
     }
 
     public var count: Int { items.count }
@@ -79,13 +102,15 @@ public struct ItemStore: Sendable {
         return stored
     }
 
-    /// Verifies and stores a `put`; returns the target it was stored under.
-    public mutating func put(_ arguments: PutItemArguments, now: DHTTime) -> Result<NodeID, ItemStoreError> {
+    /// Verifies and stores a `put` from `source` (nil: not accountable to any address, such
+    /// as our own data); returns the target it was stored under.
+    public mutating func put(_ arguments: PutItemArguments, from source: IPAddress? = nil, now: DHTTime) -> Result<NodeID, ItemStoreError> {
         switch Self.validate(arguments) {
         case .failure(let error):
             return .failure(error)
         case .success(.immutable(let item)):
-            store(.immutable(item), now: now)
+            guard quota.admits(item.target, by: source) else { return .failure(.addressQuotaReached) }
+            store(.immutable(item), by: source, now: now)
             return .success(item.target)
         case .success(.mutable(let item)):
             let target = item.target
@@ -102,7 +127,8 @@ public struct ItemStore: Sendable {
                     return .failure(.sequenceNumberNotNewer)
                 }
             }
-            store(.mutable(item), now: now)
+            guard quota.admits(target, by: source) else { return .failure(.addressQuotaReached) }
+            store(.mutable(item), by: source, now: now)
             return .success(target)
         }
     }
@@ -138,11 +164,12 @@ public struct ItemStore: Sendable {
         }
     }
 
-    private mutating func store(_ item: DHTItem, now: DHTTime) {
+    private mutating func store(_ item: DHTItem, by source: IPAddress?, now: DHTTime) {
         let target = item.target
         remove(target)
         let stamp = age.push(target)
         items[target] = StoredItem(item: item, storedAt: now, stamp: stamp)
+        quota.stored(target, by: source)
         totalBytes += item.value.bytes.count
         while items.count > settings.maxItems || totalBytes > settings.maxBytes, let slot = age.oldest {
             if let stored = items[slot.key], stored.stamp == slot.stamp { remove(slot.key) }
@@ -156,6 +183,7 @@ public struct ItemStore: Sendable {
 
     private mutating func remove(_ target: NodeID) {
         guard let stored = items.removeValue(forKey: target) else { return }
+        quota.removed(target)
         totalBytes -= stored.item.value.bytes.count
     }
 

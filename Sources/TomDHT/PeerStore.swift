@@ -9,17 +9,25 @@ public struct PeerStore: Sendable {
         public var maxPeersPerInfoHash: Int
         public var maxPeersTotal: Int
         public var maxPeersPerResponse: Int
+        /// Peers one IP may have stored over all swarms (a peer's IP is its announcer's).
+        public var maxPeersPerAddress: Int
+        /// Whether `maxPeersPerAddress` applies to loopback addresses too.
+        public var limitsLoopback: Bool
 
         public init(
             lifetime: DHTDuration = .minutes(30),
             maxPeersPerInfoHash: Int = 2_000,
             maxPeersTotal: Int = 100_000,
-            maxPeersPerResponse: Int = 50
+            maxPeersPerResponse: Int = 50,
+            maxPeersPerAddress: Int = .max,
+            limitsLoopback: Bool = false
         ) {
             self.lifetime = lifetime
             self.maxPeersPerInfoHash = max(1, maxPeersPerInfoHash)
             self.maxPeersTotal = max(1, maxPeersTotal)
             self.maxPeersPerResponse = max(0, maxPeersPerResponse)
+            self.maxPeersPerAddress = max(1, maxPeersPerAddress)
+            self.limitsLoopback = limitsLoopback
         }
     }
 
@@ -37,25 +45,25 @@ public struct PeerStore: Sendable {
         var indexByAddress: [DHTAddress: Int] = [:]
 
         /// Adds or refreshes `peer`, evicting the swarm's oldest peer when full. Returns
-        /// whether the swarm grew.
-        mutating func upsert(_ peer: DHTAddress, now: DHTTime, stamp: UInt64, capacity: Int) -> Bool {
+        /// whether the swarm grew, and the peer evicted to make room.
+        mutating func upsert(_ peer: DHTAddress, now: DHTTime, stamp: UInt64, capacity: Int) -> (grew: Bool, evicted: DHTAddress?) {
             if let index = indexByAddress[peer] {
                 announcedAt[index] = now
                 stamps[index] = stamp
-                return false
+                return (false, nil)
             }
-            var evicted = false
+            var evicted: DHTAddress?
             if addresses.count >= capacity, let oldest = announcedAt.indices.min(by: {
                 (announcedAt[$0], stamps[$0]) < (announcedAt[$1], stamps[$1])
             }) {
+                evicted = addresses[oldest]
                 remove(at: oldest)
-                evicted = true
             }
             indexByAddress[peer] = addresses.count
             addresses.append(peer)
             announcedAt.append(now)
             stamps.append(stamp)
-            return !evicted
+            return (evicted == nil, evicted)
         }
 
         mutating func remove(at index: Int) {
@@ -76,24 +84,36 @@ public struct PeerStore: Sendable {
     public let settings: Settings
     private var swarms: [NodeID: Swarm] = [:]
     private var age = AgeQueue<PeerKey>()
+    private var quota: AddressQuota<PeerKey>
     public private(set) var count = 0
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
+        self.quota = AddressQuota(maxPerAddress: settings.maxPeersPerAddress, limitsLoopback: settings.limitsLoopback)
+    }
+
+    /// Live peers whose IP is `ip` (the per-address quota's count).
+    public func peerCount(ofAddress ip: IPAddress) -> Int {
+        quota.count(of: ip)
     }
 
     /// Number of info-hashes with at least one peer.
     public var infoHashCount: Int { swarms.count }
 
-    /// Records (or refreshes) `peer` as a member of `infoHash`'s swarm.
-    public mutating func announce(_ peer: DHTAddress, for infoHash: NodeID, now: DHTTime) {
+    /// Records (or refreshes) `peer` as a member of `infoHash`'s swarm. Returns false, and
+    /// stores nothing, when the peer is new and its IP already has `maxPeersPerAddress` peers.
+    @discardableResult
+    public mutating func announce(_ peer: DHTAddress, for infoHash: NodeID, now: DHTTime) -> Bool {
         let key = PeerKey(infoHash: infoHash, address: peer)
+        guard quota.admits(key, by: peer.ip) else { return false }
         let stamp = age.push(key)
         // Mutated in place through the subscript: copying a swarm out and back would copy
         // its arrays on every announce.
-        let grew = swarms[infoHash, default: Swarm()].upsert(
+        let (grew, evicted) = swarms[infoHash, default: Swarm()].upsert(
             peer, now: now, stamp: stamp, capacity: settings.maxPeersPerInfoHash)
         if grew { count += 1 }
+        if let evicted { quota.removed(PeerKey(infoHash: infoHash, address: evicted)) }
+        quota.stored(key, by: peer.ip)
         while count > settings.maxPeersTotal, let slot = age.oldest {
             if isLive(slot.key, slot.stamp) { remove(slot.key) }
             age.dropOldest()
@@ -102,6 +122,7 @@ public struct PeerStore: Sendable {
             let live = age.pendingSlots.filter { isLive($0.key, $0.stamp) }
             age.replaceSlots(with: live)
         }
+        return true
     }
 
     /// Up to `maxPeersPerResponse` peers of the swarm, chosen at random so that every peer
@@ -151,6 +172,7 @@ public struct PeerStore: Sendable {
     private mutating func remove(_ key: PeerKey) {
         guard let index = swarms[key.infoHash]?.indexByAddress[key.address] else { return }
         swarms[key.infoHash]?.remove(at: index)
+        quota.removed(key)
         count -= 1
         if swarms[key.infoHash]?.addresses.isEmpty == true { swarms[key.infoHash] = nil }
     }

@@ -7,14 +7,20 @@ public enum SignedPeerRejection: Error, Hashable, Sendable {
     case timestampTooOld
     /// `sig` is not a valid signature by `k` of the info-hash and `t`.
     case invalidSignature
+    /// The announcing address already has `maxPeersPerAddress` records stored here (202,
+    /// a limit of this server rather than a fault of the record).
+    case addressQuotaReached
 
-    public var errorCode: KRPCErrorCode { .protocolError }
+    public var errorCode: KRPCErrorCode {
+        self == .addressQuotaReached ? .serverError : .protocolError
+    }
 
     public var message: String {
         switch self {
         case .timestampInFuture: "signed peer timestamp too far in the future"
         case .timestampTooOld: "signed peer timestamp too old"
         case .invalidSignature: "invalid signed peer signature"
+        case .addressQuotaReached: "too many signed peers stored from your address"
         }
     }
 }
@@ -34,14 +40,22 @@ public struct SignedPeerStore: Sendable {
         public var maxPeersPerResponse: Int
         /// How far `t` may be from our clock, either way (the draft: 45 seconds).
         public var timestampTolerance: DHTDuration
+        /// Records one IP may be the last announcer of.
+        public var maxPeersPerAddress: Int
+        /// Whether `maxPeersPerAddress` applies to loopback addresses too.
+        public var limitsLoopback: Bool
 
         public init(
             lifetime: DHTDuration = .minutes(30),
             maxPeersPerInfoHash: Int = 500,
             maxPeersTotal: Int = 50_000,
             maxPeersPerResponse: Int = 10,
-            timestampTolerance: DHTDuration = .seconds(45)
+            timestampTolerance: DHTDuration = .seconds(45),
+            maxPeersPerAddress: Int = .max,
+            limitsLoopback: Bool = false
         ) {
+            self.maxPeersPerAddress = max(1, maxPeersPerAddress)
+            self.limitsLoopback = limitsLoopback
             self.lifetime = lifetime
             self.maxPeersPerInfoHash = max(1, maxPeersPerInfoHash)
             self.maxPeersTotal = max(1, maxPeersTotal)
@@ -104,10 +118,17 @@ public struct SignedPeerStore: Sendable {
     public let settings: Settings
     private var swarms: [NodeID: Swarm] = [:]
     private var age = AgeQueue<RecordKey>()
+    private var quota: AddressQuota<RecordKey>
     public private(set) var count = 0
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
+        self.quota = AddressQuota(maxPerAddress: settings.maxPeersPerAddress, limitsLoopback: settings.limitsLoopback)
+    }
+
+    /// Live records last announced from `ip` (the per-address quota's count).
+    public func recordCount(ofAddress ip: IPAddress) -> Int {
+        quota.count(of: ip)
     }
 
     /// Number of info-hashes with at least one record.
@@ -119,6 +140,7 @@ public struct SignedPeerStore: Sendable {
         _ peer: SignedPeer,
         for infoHash: NodeID,
         unixTime: Int64,
+        from source: IPAddress? = nil,
         now: DHTTime
     ) -> Result<Stored, SignedPeerRejection> {
         // The cheap check first: a stale or future record costs no signature verification.
@@ -131,6 +153,7 @@ public struct SignedPeerStore: Sendable {
             return .success(.keptNewer)
         }
         let key = RecordKey(infoHash: infoHash, publicKey: peer.publicKey)
+        guard quota.admits(key, by: source) else { return .failure(.addressQuotaReached) }
         let stamp = age.push(key)
         let outcome: Stored
         if let existing {
@@ -141,6 +164,7 @@ public struct SignedPeerStore: Sendable {
             outcome = .replaced
         } else {
             if let swarm = swarms[infoHash], swarm.peers.count >= settings.maxPeersPerInfoHash, let oldest = swarm.oldestIndex {
+                quota.removed(RecordKey(infoHash: infoHash, publicKey: swarm.peers[oldest].publicKey))
                 swarms[infoHash]?.remove(at: oldest)
                 count -= 1
             }
@@ -148,6 +172,7 @@ public struct SignedPeerStore: Sendable {
             count += 1
             outcome = .added
         }
+        quota.stored(key, by: source)
         while count > settings.maxPeersTotal, let slot = age.oldest {
             if isLive(slot.key, slot.stamp) { remove(slot.key) }
             age.dropOldest()
@@ -215,6 +240,7 @@ public struct SignedPeerStore: Sendable {
     private mutating func remove(_ key: RecordKey) {
         guard let index = swarms[key.infoHash]?.indexByKey[key.publicKey] else { return }
         swarms[key.infoHash]?.remove(at: index)
+        quota.removed(key)
         count -= 1
         if swarms[key.infoHash]?.peers.isEmpty == true { swarms[key.infoHash] = nil }
     }

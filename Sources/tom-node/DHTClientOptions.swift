@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import TomDHT
 import TomDHTNIO
 
 /// The public Mainline routers; tests and scripts always pass loopback nodes instead.
@@ -59,7 +60,66 @@ struct PeerDHTOptions: ParsableArguments {
     @Flag(help: "Keep DHT nodes whose id does not match their public IP (BEP 42) out of the routing table.")
     var enforceNodeID = false
 
+    @Flag(help: "Run the DHT node read-only (BEP 43): ask, put and announce, but answer no queries and stay out of others' routing tables.")
+    var readOnly = false
+
+    private static let defaults = DHTConfig()
+
+    @Option(help: "DHT queries per second one IP may send, sustained; over it, the IP is ignored for --dht-ban-seconds. 0 = no limit.")
+    var dhtQueryRate: Int = defaults.queryRatePerAddress
+
+    @Option(help: "DHT queries one IP may send at once after a quiet spell.")
+    var dhtQueryBurst: Int = defaults.queryBurstPerAddress
+
+    @Option(help: "Seconds an IP over the DHT query rate is ignored.")
+    var dhtBanSeconds: Int = Int(defaults.rateLimitBanDuration.nanoseconds / 1_000_000_000)
+
+    @Option(help: "IP addresses the DHT rate limiter tracks at once (least recently seen forgotten first).")
+    var dhtRateLimitTable: Int = defaults.rateLimitTrackedAddresses
+
+    @Flag(help: "Apply the per-IP DHT limits (query rate, storage per IP) to loopback addresses too.")
+    var dhtLimitLoopback = false
+
+    @Option(help: "Announced peers one IP may have stored on this node.")
+    var dhtMaxPeersPerIp: Int = defaults.maxPeersPerAddress
+
+    @Option(help: "BEP 44 items one IP may have stored on this node.")
+    var dhtMaxItemsPerIp: Int = defaults.maxItemsPerAddress
+
+    @Option(help: "Signed peers one IP may have stored on this node.")
+    var dhtMaxSignedPeersPerIp: Int = defaults.maxSignedPeersPerAddress
+
+    /// The DHT core settings these flags choose.
+    func apply(to config: inout DHTConfig) {
+        config.enforceNodeIDs = enforceNodeID
+        config.isReadOnly = readOnly
+        config.queryRatePerAddress = dhtQueryRate
+        config.queryBurstPerAddress = dhtQueryBurst
+        config.rateLimitBanDuration = .seconds(UInt64(dhtBanSeconds))
+        config.rateLimitTrackedAddresses = dhtRateLimitTable
+        config.limitsLoopback = dhtLimitLoopback
+        config.maxPeersPerAddress = dhtMaxPeersPerIp
+        config.maxItemsPerAddress = dhtMaxItemsPerIp
+        config.maxSignedPeersPerAddress = dhtMaxSignedPeersPerIp
+    }
+
     func validate() throws {
+        guard (0...1_000_000).contains(dhtQueryRate) else {
+            throw ValidationError("--dht-query-rate must be 0...1000000 per second, got \(dhtQueryRate)")
+        }
+        guard (1...1_000_000).contains(dhtQueryBurst) else {
+            throw ValidationError("--dht-query-burst must be 1...1000000, got \(dhtQueryBurst)")
+        }
+        guard (0...86_400).contains(dhtBanSeconds) else {
+            throw ValidationError("--dht-ban-seconds must be 0...86400, got \(dhtBanSeconds)")
+        }
+        guard (1...10_000_000).contains(dhtRateLimitTable) else {
+            throw ValidationError("--dht-rate-limit-table must be 1...10000000, got \(dhtRateLimitTable)")
+        }
+        for (name, value) in [("--dht-max-peers-per-ip", dhtMaxPeersPerIp), ("--dht-max-items-per-ip", dhtMaxItemsPerIp),
+                              ("--dht-max-signed-peers-per-ip", dhtMaxSignedPeersPerIp)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1, got \(value)")
+        }
         if let dhtPort, !(0...65535).contains(dhtPort) {
             throw ValidationError("--dht-port must be 0...65535, got \(dhtPort)")
         }

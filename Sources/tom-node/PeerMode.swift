@@ -10,7 +10,7 @@ enum PeerMode {
         configuration.port = dht.dhtPort ?? 6881
         configuration.dataDirectory = DataDirectory(path: node.resolvedDataDirectory)
         configuration.saveInterval = .seconds(Int64(dht.saveInterval))
-        configuration.dht.enforceNodeIDs = dht.enforceNodeID
+        dht.apply(to: &configuration.dht)
         return configuration
     }
 
