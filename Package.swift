@@ -174,6 +174,7 @@ let package = Package(
             dependencies: ["TomGateway", "TomSignaling", "TomDHT", "TomCrypto", "Bencode", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "TomCryptoTests", dependencies: ["TomCrypto", "TomStore"]),
+        .testTarget(name: "TomHarnessTests", dependencies: ["tom-harness"]),
         .testTarget(
             name: "TomSignalingTests",
             dependencies: ["TomSignaling", .product(name: "NIOCore", package: "swift-nio")]

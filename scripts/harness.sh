@@ -21,10 +21,17 @@ print(t.getsockname()[1], u.getsockname()[1])')
   --data-dir "$data" --topic "tom-harness-ci-$$" --log-level warning > "$data/peer.log" 2>&1 &
 peer=$!
 trap 'kill -TERM $peer 2>/dev/null; wait $peer 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+up=0
+for _ in $(seq 1 200); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && { up=1; break; }
+  kill -0 $peer 2>/dev/null || break
   sleep 0.1
 done
+if [ "$up" -ne 1 ]; then
+  echo "harness.sh: the lone peer did not start; its log:" >&2
+  tail -20 "$data/peer.log" >&2
+  exit 1
+fi
 
 status=0
 echo "== tom-harness conformance against a lone peer (ws://127.0.0.1:$port)"

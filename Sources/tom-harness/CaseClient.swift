@@ -9,10 +9,14 @@ final class CaseClient {
     private(set) var publicKey: String?
     private(set) var encryptionKey: String?
 
-    init(context: CaseContext, label: String, link: ClientLink) {
+    /// Which of the run's servers it is connected to.
+    let serverIndex: Int
+
+    init(context: CaseContext, label: String, link: ClientLink, serverIndex: Int) {
         self.context = context
         self.label = label
         self.link = link
+        self.serverIndex = serverIndex
     }
 
     /// Set once this client closed, or saw its connection end: its socket may still look

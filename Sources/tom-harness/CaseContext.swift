@@ -49,16 +49,22 @@ final class CaseContext {
         }
     }
 
-    func client(_ label: String, path: String = "/", subprotocols: [String] = []) async throws -> CaseClient {
+    /// Opens a client at the next server in turn, or at the server of `near`: an unregistered
+    /// client learns of no one, so with several gateways it could signal a client whose
+    /// registration has not reached its gateway yet (a few milliseconds) and rightly get
+    /// `peer not found`; such senders sit at their target's gateway.
+    func client(_ label: String, path: String = "/", subprotocols: [String] = [], near: CaseClient? = nil) async throws -> CaseClient {
+        let serverIndex = near?.serverIndex ?? clients.count % settings.servers.count
+        let server = settings.servers[serverIndex]
         let link: ClientLink
         do {
             link = try await ClientLink.connect(
-                settings.server, path: path, label: "case\(number)/\(label)", subprotocols: subprotocols,
+                server, path: path, label: "case\(number)/\(label)", subprotocols: subprotocols,
                 transcript: settings.transcript, timeout: timeout)
         } catch {
             throw CaseFailure("\(label): WebSocket connect to \(path) failed: \(error)")
         }
-        let client = CaseClient(context: self, label: label, link: link)
+        let client = CaseClient(context: self, label: label, link: link, serverIndex: serverIndex)
         clients.append(client)
         return client
     }

@@ -19,8 +19,8 @@ extension ConformanceCase {
             try check(got == ["type": "heartbeat", "from": .string(a.nodeId!)], "b: got \(got.short())")
         },
         ConformanceCase("heartbeat: unregistered sender -> nothing") { c in
-            let u = try await c.client("u")
             let b = try await c.registered("b")
+            let u = try await c.client("u", near: b)
             try await u.send(["type": "heartbeat"])
             try await u.sentinel(after: "heartbeat")
             try await u.signal(to: b, after: "unregistered heartbeat")

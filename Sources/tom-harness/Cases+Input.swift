@@ -36,8 +36,8 @@ extension ConformanceCase {
             try await b.expect(participantsWith([a.nodeId!, b.nodeId!]), "participants after binary register")
         },
         ConformanceCase("binary: binary frame with signal forwarded (as text)", group: .binary) { c in
-            let a = try await c.client("a")
             let b = try await c.registered("b")
+            let a = try await c.client("a", near: b)
             let message: JSONValue = ["type": "signal", "from": "bin", "to": .string(b.nodeId!), "payload": ["k": "v"]]
             try await a.send(binary: message.text)
             let got = try await b.expect({ $0.messageType == "signal" }, "signal sent as binary")

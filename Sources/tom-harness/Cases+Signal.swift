@@ -13,8 +13,8 @@ extension ConformanceCase {
             }
         },
         ConformanceCase("signal: payload of other JSON kinds (null, string, array, number, absent)") { c in
-            let a = try await c.client("a")
             let b = try await c.registered("b")
+            let a = try await c.client("a", near: b)
             let payloads: [JSONValue?] = [.null, "text", [1, [2]], 7, nil]
             for payload in payloads {
                 let message = JSONValue.object(["type": "signal", "from": .string(c.newId()), "to": .string(b.nodeId!)])
@@ -54,8 +54,8 @@ extension ConformanceCase {
             try await a.expectError("missing to or from", " (empty to)")
         },
         ConformanceCase("signal: missing from -> error 'missing to or from'") { c in
-            let a = try await c.client("a")
             let b = try await c.registered("b")
+            let a = try await c.client("a", near: b)
             try await a.send(["type": "signal", "to": .string(b.nodeId!), "payload": 1])
             try await a.expectError("missing to or from")
             try await a.send(["type": "signal", "from": "", "to": .string(b.nodeId!), "payload": 1])
@@ -88,8 +88,15 @@ extension ConformanceCase {
     static func relay(
         _ c: CaseContext, senderRegistered: Bool = true, _ make: (CaseClient, CaseClient) -> JSONValue
     ) async throws {
-        let a = senderRegistered ? try await c.registered("a") : try await c.client("a")
-        let b = try await c.registered("b")
+        let a: CaseClient
+        let b: CaseClient
+        if senderRegistered {
+            a = try await c.registered("a")
+            b = try await c.registered("b")
+        } else {
+            b = try await c.registered("b")
+            a = try await c.client("a", near: b)
+        }
         let message = make(a, b)
         try await a.send(message)
         let got = try await b.expect({ $0.messageType == "signal" }, "forwarded signal")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `tom-harness conformance`: the legacy protocol's scenarios against any server.
 struct ConformanceCommand: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct ConformanceCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Server URL, ws://HOST:PORT.")
+    @Option(help: "Server URL, ws://HOST:PORT; or several gateways of one network, comma-separated, over which each case spreads its clients.")
     var url: String = "ws://127.0.0.1:3001"
 
     @Option(help: "Seconds to wait for each expected event.")
@@ -36,13 +37,19 @@ struct ConformanceCommand: AsyncParsableCommand {
     var transcript: String?
 
     func validate() throws {
+        _ = try servers()
+        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be in (0, 600] seconds") }
+        guard maxMessageBytes >= 0 else { throw ValidationError("--max-message-bytes must not be negative") }
+    }
+
+    private func servers() throws -> [ServerAddress] {
         do {
-            _ = try ServerAddress(url: url)
+            let list = try url.split(separator: ",").map { try ServerAddress(url: $0.trimmingCharacters(in: .whitespaces)) }
+            guard !list.isEmpty else { throw HarnessError("no server given") }
+            return list
         } catch {
             throw ValidationError("--url: \(error)")
         }
-        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be in (0, 600] seconds") }
-        guard maxMessageBytes >= 0 else { throw ValidationError("--max-message-bytes must not be negative") }
     }
 
     var selected: [ConformanceCase] {
@@ -67,7 +74,7 @@ struct ConformanceCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let settings = ConformanceSettings(
-            server: try ServerAddress(url: url), timeout: .milliseconds(Int64(timeout * 1000)),
+            servers: try servers(), timeout: .milliseconds(Int64(timeout * 1000)),
             maxMessageBytes: maxMessageBytes, transcript: transcript)
         var passed = 0
         var failed = 0

@@ -26,8 +26,7 @@ struct SignalLedger: Sendable {
         entries.append(Entry(marker: marker, from: from, to: to, kind: kind))
     }
 
-    /// Counts against what the clients received. A sender's errors cover its undelivered
-    /// signals one for one (errors carry no marker, so they are counted, not matched).
+    /// Counts against what the clients received (on every connection they ever had).
     static func tally(_ entries: [Entry], clients: [MeshClient]) async -> Tally {
         var markers: [Set<String>] = []
         var errors: [Int] = []
@@ -35,22 +34,30 @@ struct SignalLedger: Sendable {
             markers.append(await client.receivedMarkers())
             errors.append(await client.errorsReceived().values.reduce(0, +))
         }
+        return tally(entries, markers: markers, errors: errors, labels: clients.map(\.label))
+    }
+
+    /// `markers[i]` and `errors[i]` are what client i received. A sender's errors cover its
+    /// undelivered signals one for one (errors carry no marker, so they are counted, not matched).
+    static func tally(_ entries: [Entry], markers: [Set<String>], errors: [Int], labels: [String]) -> Tally {
         var tally = Tally()
         var undelivered: [Int: [Entry]] = [:]
         for entry in entries {
             tally.sent += 1
-            if markers[entry.to].contains(entry.marker) {
+            if markers.indices.contains(entry.to), markers[entry.to].contains(entry.marker) {
                 tally.delivered += 1
             } else {
                 undelivered[entry.from, default: []].append(entry)
             }
         }
         for (sender, missing) in undelivered.sorted(by: { $0.key < $1.key }) {
-            let covered = min(missing.count, errors[sender])
+            let covered = min(missing.count, errors.indices.contains(sender) ? errors[sender] : 0)
             tally.answeredWithError += covered
             tally.lost += missing.count - covered
             for entry in missing.dropFirst(covered).prefix(3) {
-                tally.lostExamples.append("\(entry.kind) \(clients[entry.from].label)->\(clients[entry.to].label)")
+                let from = labels.indices.contains(entry.from) ? labels[entry.from] : "#\(entry.from)"
+                let to = labels.indices.contains(entry.to) ? labels[entry.to] : "#\(entry.to)"
+                tally.lostExamples.append("\(entry.kind) \(from)->\(to)")
             }
         }
         return tally
