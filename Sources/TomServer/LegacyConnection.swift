@@ -31,7 +31,7 @@ struct LegacyConnection {
         logger.debug("client connected")
         defer { logger.debug("client disconnected") }
         do {
-            try await readMessages(inbound)
+            try await readMessages(inbound, outbound: outbound)
         } catch {
             await finish()
             throw error
@@ -45,9 +45,19 @@ struct LegacyConnection {
         await live.remove(session.id)
     }
 
-    private func readMessages(_ inbound: WebSocketInboundStream) async throws {
+    private func readMessages(_ inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        var limiter = MessageRateLimiter(messageRate: settings.messageRate, registerRate: settings.registerRate)
+        var closing = false
         do {
             for try await message in inbound.messages(maxSize: settings.maxMessageBytes) {
+                // After a rate-limit close, the rest is read and dropped until the close
+                // handshake ends (or the close timeout cuts the connection).
+                guard !closing else { continue }
+                if let violation = limiter.admitMessage(now: .now) {
+                    closing = true
+                    await closeForRate(violation, outbound: outbound)
+                    continue
+                }
                 let text: ByteBuffer
                 switch message {
                 case .text(let string):
@@ -58,6 +68,11 @@ struct LegacyConnection {
                 }
                 let request = LegacyRequest.decode(text)
                 metrics.countIn(type: request.typeName, bytes: text.readableBytes)
+                if let violation = limiter.admit(request, now: .now) {
+                    closing = true
+                    await closeForRate(violation, outbound: outbound)
+                    continue
+                }
                 if case .rejected(let error) = request {
                     session.reply(error, metrics: metrics)
                 } else {
@@ -69,6 +84,12 @@ struct LegacyConnection {
             logger.debug("connection failed", metadata: ["error": "\(error)"])
             throw error
         }
+    }
+
+    private func closeForRate(_ violation: MessageRateLimiter.Violation, outbound: WebSocketOutboundWriter) async {
+        metrics.countError(violation.metricKind)
+        logger.info("closing client over its rate limit", metadata: ["limit": "\(violation.metricKind)"])
+        await close(outbound, code: .policyViolation, reason: violation.closeReason)
     }
 
     /// Sends a close frame, and cuts the TCP connection if the client has not completed the

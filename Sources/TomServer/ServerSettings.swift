@@ -1,3 +1,5 @@
+import TomSignaling
+
 /// Every limit and timing of the legacy front end, with its default in one place.
 /// `tom-node --help` and Docs/operations.md show the same defaults.
 public struct ServerSettings: Sendable, Equatable {
@@ -18,6 +20,17 @@ public struct ServerSettings: Sendable, Equatable {
     public var limitLoopback = false
     /// Zero sends one participants list per change (the legacy behaviour).
     public var coalesceParticipants: Duration = .zero
+    /// Messages one connection may send (any type); over it, it is closed with 1008.
+    /// Sustained 100/s, 500 at once: a legacy client sends a heartbeat every 5 s and a few
+    /// dozen signals per WebRTC session.
+    public var messageRate = RateLimit(perSecond: 100, burst: 500)
+    /// Registers one connection may send; over it, it is closed with 1008. A client registers
+    /// once per connection; each register costs a presence and a participants list to everyone.
+    public var registerRate = RateLimit(perSecond: 0.5, burst: 10)
+    /// Seed: participants-list bytes (size times recipients) per second before further
+    /// changes share one list (`LocalHub`); unlimited is the legacy behaviour. Ignored with
+    /// `coalesceParticipants`.
+    public var participantsBudget = LocalHub.defaultParticipantsBudget
     public var listenBacklog = 1024
     /// False (`--no-legacy`) refuses legacy WebSocket upgrades; routed paths still upgrade.
     public var servesLegacyClients = true

@@ -26,20 +26,35 @@ public actor LocalHub: SignalingHub {
 
     private let metrics: SignalingMetrics
     private let coalesceParticipants: Duration
+    /// Participants-list bytes (list size times recipients) broadcast per second before
+    /// further changes share one list.
+    private var participantsBudget: TokenBucket
+
+    /// 32 MiB of participants lists a second, 64 MiB at once. A list to everyone costs
+    /// N x (about 150 bytes x N): 60 KB with 20 clients, 15 MB with 1,000. Only a join storm
+    /// on a large seed gets there, and there merging is what keeps the seed up
+    /// (Docs/security.md, "Abuse limits").
+    public static let defaultParticipantsBudget = RateLimit(perSecond: 32 * 1024 * 1024, burst: 64 * 1024 * 1024)
 
     private let registrationClock: @Sendable () -> Int64
 
     /// - Parameter coalesceParticipants: zero sends a participants list on every change, as the
     ///   original did; a positive window sends one list per window after a burst of changes.
+    /// - Parameter participantsBudget: with no coalescing window, a list to everyone per
+    ///   change while this budget of list bytes (size times recipients) allows, which is the
+    ///   legacy behaviour; past it, a registrant still gets its list at once, and everyone
+    ///   else one list, for all the changes, when the budget has room again.
     /// - Parameter registrationClock: stamps registrations (microseconds since the epoch in
     ///   tom-node), so a degrading seed hands its clients over in their true network order.
     public init(
         metrics: SignalingMetrics = SignalingMetrics(),
         coalesceParticipants: Duration = .zero,
+        participantsBudget: RateLimit = LocalHub.defaultParticipantsBudget,
         registrationClock: @escaping @Sendable () -> Int64 = { 0 }
     ) {
         self.metrics = metrics
         self.coalesceParticipants = coalesceParticipants
+        self.participantsBudget = TokenBucket(participantsBudget)
         self.registrationClock = registrationClock
     }
 
@@ -113,7 +128,7 @@ public actor LocalHub: SignalingHub {
         registrations[participant.nodeId] = Registration(participant: participant, session: session, registeredAt: registeredAt)
         nodeIdBySession[session] = participant.nodeId
         broadcast(LegacyWire.presence(.join, participant), type: "presence", except: session)
-        participantsChanged()
+        participantsChanged(registrant: session)
     }
 
     private func unregister(_ nodeId: String, ownedBy session: ClientSession) {
@@ -133,11 +148,11 @@ public actor LocalHub: SignalingHub {
 
     // MARK: - Participants lists
 
-    private func participantsChanged() {
+    private func participantsChanged(registrant: ClientSession? = nil) {
         participantsMessage = nil
         metrics.registeredParticipants.record(registrations.count)
         guard coalesceParticipants > .zero else {
-            sendParticipants()
+            paceParticipants(registrant: registrant)
             return
         }
         guard !participantsFlushScheduled else { return }
@@ -148,6 +163,46 @@ public actor LocalHub: SignalingHub {
         }
     }
 
+    /// A list to everyone while the budget allows (the legacy behaviour). Past it, the
+    /// registrant still gets its list at once (it knows nobody yet; the others just had a
+    /// presence join), and everyone gets one list for all the changes when the budget has
+    /// room again.
+    private func paceParticipants(registrant: ClientSession?) {
+        guard !registrations.isEmpty else { return }
+        let message = currentParticipantsMessage()
+        let cost = message.readableBytes * registrations.count
+        let now = ContinuousClock.now
+        if !participantsFlushScheduled, participantsBudget.take(cost: cost, now: now) {
+            sendParticipants()
+            return
+        }
+        metrics.participantsCoalesced.increment()
+        if let registrant, registrant.send(message, isSnapshot: true) == .queued {
+            metrics.countOut(type: "participants", messages: 1, bytes: message.readableBytes)
+        }
+        guard !participantsFlushScheduled else { return }
+        participantsFlushScheduled = true
+        let due = participantsBudget.nextAvailable(cost: cost, after: now)
+        Task {
+            try? await Task.sleep(until: due, clock: .continuous)
+            self.flushPacedParticipants()
+        }
+    }
+
+    private func flushPacedParticipants() {
+        participantsFlushScheduled = false
+        guard successor == nil, !registrations.isEmpty else { return }
+        let message = currentParticipantsMessage()
+        participantsBudget.forceTake(cost: message.readableBytes * registrations.count, now: .now)
+        sendParticipants()
+    }
+
+    private func currentParticipantsMessage() -> ByteBuffer {
+        let message = participantsMessage ?? LegacyWire.participants(registrations.values.lazy.map(\.participant))
+        participantsMessage = message
+        return message
+    }
+
     private func flushParticipants() {
         participantsFlushScheduled = false
         guard successor == nil else { return }
@@ -156,8 +211,7 @@ public actor LocalHub: SignalingHub {
 
     private func sendParticipants() {
         guard !registrations.isEmpty else { return }
-        let message = participantsMessage ?? LegacyWire.participants(registrations.values.lazy.map(\.participant))
-        participantsMessage = message
+        let message = currentParticipantsMessage()
         broadcast(message, type: "participants", except: nil, isSnapshot: true)
     }
 

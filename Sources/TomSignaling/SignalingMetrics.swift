@@ -11,11 +11,14 @@ public final class SignalingMetrics: Sendable {
     public let bytesIn: Counter
     public let backpressureClosed: Counter
     public let registeredParticipants: Gauge
+    /// Participants lists not sent because their change was merged into a later list by the
+    /// participants rate limit (`RateLimit`, `--participants-rate`).
+    public let participantsCoalesced: Counter
 
     /// Message types counted by name; anything else counts as "other".
     public static let inboundTypes = ["register", "signal", "heartbeat", "role-assign", "other"]
     public static let outboundTypes = ["participants", "presence", "signal", "heartbeat", "role-assign", "error"]
-    public static let errorKinds = LegacyError.allCases.map(\.metricName) + ["protocol", "oversize", "backpressure", "rejected_connection"]
+    public static let errorKinds = LegacyError.allCases.map(\.metricName) + ["protocol", "oversize", "backpressure", "rejected_connection", "message_rate", "register_rate"]
 
     public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.factory = factory
@@ -29,6 +32,7 @@ public final class SignalingMetrics: Sendable {
         bytesIn = Counter(label: "tom_bytes_in_total", factory: factory)
         backpressureClosed = Counter(label: "tom_backpressure_closed_total", factory: factory)
         registeredParticipants = Gauge(label: "tom_registered_participants", factory: factory)
+        participantsCoalesced = Counter(label: "tom_participants_coalesced_total", factory: factory)
     }
 
     public func countIn(type: String, bytes: Int) {

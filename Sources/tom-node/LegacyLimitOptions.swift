@@ -1,5 +1,6 @@
 import ArgumentParser
 import TomServer
+import TomSignaling
 
 /// The legacy front end's limits, one flag each; defaults come from `ServerSettings`.
 struct LegacyLimitOptions: ParsableArguments {
@@ -26,6 +27,21 @@ struct LegacyLimitOptions: ParsableArguments {
     @Option(help: "Milliseconds over which participants broadcasts are merged; 0 sends one per change, like the legacy server.")
     var coalesceParticipants: Int = 0
 
+    @Option(help: "Messages per second one connection may send, sustained; over it (or --message-burst at once) it is closed with 1008. 0 = no limit.")
+    var messageRate: Int = Int(defaults.messageRate.perSecond)
+
+    @Option(help: "Messages one connection may send at once.")
+    var messageBurst: Int = defaults.messageRate.burst
+
+    @Option(help: "Registers per minute one connection may send, sustained; over it (or --register-burst at once) it is closed with 1008. 0 = no limit.")
+    var registerRate: Int = Int(defaults.registerRate.perSecond * 60)
+
+    @Option(help: "Registers one connection may send at once.")
+    var registerBurst: Int = defaults.registerRate.burst
+
+    @Option(help: "Seed: bytes of participants lists (size x recipients) broadcast per second, 2 s of it at once; past it, a registrant still gets its list and everyone else one list for all changes when there is room. 0 = a list to everyone per change, always (legacy).")
+    var participantsBudget: Int = Int(defaults.participantsBudget.perSecond)
+
     var settings: ServerSettings {
         var settings = ServerSettings()
         settings.maxMessageBytes = maxMessageBytes
@@ -35,6 +51,9 @@ struct LegacyLimitOptions: ParsableArguments {
         settings.maxConnectionsPerIP = maxConnectionsPerIp
         settings.limitLoopback = limitLoopback
         settings.coalesceParticipants = .milliseconds(coalesceParticipants)
+        settings.messageRate = RateLimit(perSecond: Double(messageRate), burst: messageBurst)
+        settings.registerRate = RateLimit(perSecond: Double(registerRate) / 60, burst: registerBurst)
+        settings.participantsBudget = RateLimit(perSecond: Double(participantsBudget), burst: participantsBudget * 2)
         return settings
     }
 
@@ -52,6 +71,15 @@ struct LegacyLimitOptions: ParsableArguments {
         guard maxConnectionsPerIp >= 1 else { throw ValidationError("--max-connections-per-ip must be at least 1") }
         guard (0...60_000).contains(coalesceParticipants) else {
             throw ValidationError("--coalesce-participants must be 0...60000 ms, got \(coalesceParticipants)")
+        }
+        for (name, rate) in [("--message-rate", messageRate), ("--register-rate", registerRate)] where !(0...1_000_000).contains(rate) {
+            throw ValidationError("\(name) must be 0...1000000, got \(rate)")
+        }
+        guard (0...(1 << 40)).contains(participantsBudget) else {
+            throw ValidationError("--participants-budget must be 0...\(1 << 40) bytes per second, got \(participantsBudget)")
+        }
+        for (name, burst) in [("--message-burst", messageBurst), ("--register-burst", registerBurst)] where !(1...1_000_000).contains(burst) {
+            throw ValidationError("\(name) must be 1...1000000, got \(burst)")
         }
     }
 }

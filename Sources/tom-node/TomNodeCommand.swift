@@ -67,6 +67,7 @@ struct TomNodeCommand: AsyncParsableCommand {
         } else {
             hub = LocalHub(
                 metrics: metrics, coalesceParticipants: settings.coalesceParticipants,
+                participantsBudget: settings.participantsBudget,
                 registrationClock: { WallClock.microsecondsSinceEpoch() })
         }
         let server = SignalingServer(

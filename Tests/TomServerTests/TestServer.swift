@@ -24,7 +24,7 @@ struct TestServer {
         logger.logLevel = .critical
         let server = SignalingServer(
             settings: settings,
-            hub: { [settings] metrics in LocalHub(metrics: metrics, coalesceParticipants: settings.coalesceParticipants) },
+            hub: { [settings] metrics in LocalHub(metrics: metrics, coalesceParticipants: settings.coalesceParticipants, participantsBudget: settings.participantsBudget) },
             mode: "seed",
             publicKeyHex: String(repeating: "ab", count: 32),
             logger: logger
