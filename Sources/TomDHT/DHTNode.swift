@@ -79,8 +79,10 @@ public struct DHTNode: Sendable {
             guard admitsUnsolicited(from: source, now: now) else { return }
             handleQuery(query, message: message, from: source, now: now)
         case .response(let response):
+            guard isSolicited(message, from: source) || admitsUnsolicited(from: source, now: now) else { return }
             handleReply(.response(response), message: message, from: source, now: now)
         case .error(let reply):
+            guard isSolicited(message, from: source) || admitsUnsolicited(from: source, now: now) else { return }
             handleReply(.error(reply), message: message, from: source, now: now)
         }
     }

@@ -66,10 +66,19 @@ public struct QueryRateLimiter: Sendable {
     /// Addresses tracked now (bounded by `maxTrackedAddresses`).
     public var trackedAddresses: Int { entries.count }
 
-    /// Whether `ip` is banned at `now`; costs no token. Checked before decoding anything.
+    /// Whether `ip` is banned at `now`; costs no token.
     public func isBanned(_ ip: IPAddress, now: DHTTime) -> Bool {
         guard let until = entries[ip]?.bannedUntil else { return false }
         return now < until
+    }
+
+    /// Whether a datagram from `ip` is to be dropped unread because `ip` is banned. A banned
+    /// address that keeps sending stays the most recently seen, so it is never forgotten
+    /// (and its ban never lifted) to make room for others.
+    public mutating func dropsBanned(_ ip: IPAddress, now: DHTTime) -> Bool {
+        guard let entry = entries[ip], let until = entry.bannedUntil, now < until else { return false }
+        touch(ip, entry)
+        return true
     }
 
     /// Addresses whose ban has not ended at `now`, for status pages.
