@@ -21,6 +21,10 @@ public actor MeshHub: SignalingHub {
         /// Links beyond this many are refused: anyone can make a key, so a flood of
         /// authenticated but fake gateways must not grow the hub without bound.
         public var maxLinks = 256
+        /// A client gone from another gateway's roster stays listed this long before its
+        /// leave is announced: a nodeId moving between gateways is released by one roster
+        /// and claimed by another, and the two pushes can arrive in either order.
+        public var leaveDelay: Duration = .milliseconds(300)
         /// Sends a participants list on every change, as the original server did.
         public var coalesceParticipants: Duration = .zero
         public init() {}
@@ -53,6 +57,9 @@ public actor MeshHub: SignalingHub {
     private var inGrace: [GatewayKey: UInt64] = [:]
     private var graceGeneration: UInt64 = 0
     private var view = ParticipantView()
+    /// Remote entries gone from their roster, still listed until `leaveDelay` ends.
+    private var lingering: [String: (entry: HostedEntry, generation: UInt64)] = [:]
+    private var lingerGeneration: UInt64 = 0
     private var participantsFlushScheduled = false
 
     public init(
@@ -358,12 +365,12 @@ public actor MeshHub: SignalingHub {
     /// presence messages and a participants list for the local clients (local changes were
     /// announced by their own rules already). Local registrations that a newer registration
     /// elsewhere took over are released here.
-    private func refreshView(announceChanges: Bool) {
+    private func refreshView(announceChanges: Bool, expired: String? = nil) {
         var sources: [(host: GatewayKey, entries: [RosterEntry])] = [(ownKey, registrations.values.map(\.entry))]
         for key in links.keys.sorted() + inGrace.keys.sorted() {
             if let roster = directory.roster(of: key) { sources.append((key, roster.entries)) }
         }
-        let updated = ParticipantView(sources: sources)
+        let updated = withLingeringLeaves(ParticipantView(sources: sources), sources: sources, expired: expired)
         releaseTakenOver(by: updated)
         let (joined, left) = updated.changes(since: view)
         view = updated
@@ -381,6 +388,37 @@ public actor MeshHub: SignalingHub {
             broadcastLocally(LegacyWire.presence(.leave, hosted.entry.participant), type: "presence", except: nil)
         }
         if !remoteJoins.isEmpty || !remoteLeaves.isEmpty { participantsChanged() }
+    }
+
+    /// Keeps remote entries that just vanished in the view for `leaveDelay`; an entry that
+    /// reappears meanwhile (at another gateway: a move) was never announced as leaving.
+    private func withLingeringLeaves(
+        _ fresh: ParticipantView, sources: [(host: GatewayKey, entries: [RosterEntry])], expired: String?
+    ) -> ParticipantView {
+        guard settings.leaveDelay > .zero else { return fresh }
+        for nodeId in lingering.keys where fresh.byNodeId[nodeId] != nil {
+            lingering[nodeId] = nil
+        }
+        for hosted in view.ordered where hosted.host != ownKey && fresh.byNodeId[hosted.entry.nodeId] == nil {
+            guard lingering[hosted.entry.nodeId] == nil, hosted.entry.nodeId != expired else { continue }
+            lingerGeneration += 1
+            let generation = lingerGeneration
+            lingering[hosted.entry.nodeId] = (hosted, generation)
+            let nodeId = hosted.entry.nodeId
+            Task { [delay = settings.leaveDelay] in
+                try? await Task.sleep(for: delay)
+                self.endLinger(of: nodeId, generation: generation)
+            }
+        }
+        guard !lingering.isEmpty else { return fresh }
+        let held = Dictionary(grouping: lingering.values.map(\.entry), by: \.host).map { ($0.key, $0.value.map(\.entry)) }
+        return ParticipantView(sources: sources + held)
+    }
+
+    private func endLinger(of nodeId: String, generation: UInt64) {
+        guard lingering[nodeId]?.generation == generation else { return }
+        lingering[nodeId] = nil
+        refreshView(announceChanges: true, expired: nodeId)
     }
 
     private func releaseTakenOver(by updated: ParticipantView) {

@@ -230,7 +230,8 @@ public actor GatewayRuntime {
             return nil
         }
         let transport = LinkTransport(
-            send: { try await connection.send(binary: $0) },
+            // 1 KiB fragments pass any server's frame limit (--max-message-bytes is at least 1 KiB).
+            send: { try await connection.send(binary: $0, fragmentSize: 1024) },
             close: { try? await connection.close() },
             remote: endpoint.description)
         do {

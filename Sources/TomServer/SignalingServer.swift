@@ -20,7 +20,7 @@ public final class SignalingServer: Sendable {
     let live = LiveConnections()
     let logger: Logger
     let publicKeyHex: String
-    private let routes = Mutex<[String: WebSocketRouteHandler]>([:])
+    private let routes = Mutex<[String: (handler: WebSocketRouteHandler, maxMessageBytes: Int)]>([:])
     private let adminActions = Mutex<[String: AdminAction]>([:])
     private let startedAt = ContinuousClock.now
     private let nextConnectionID = Atomic<UInt64>(0)
@@ -73,9 +73,10 @@ public final class SignalingServer: Sendable {
     }
 
     /// Serves WebSocket upgrades on `path` with `handler` instead of the legacy protocol;
-    /// nil gives the path back to legacy clients.
-    public func route(_ path: String, to handler: WebSocketRouteHandler?) {
-        routes.withLock { $0[path] = handler }
+    /// nil gives the path back to legacy clients. Messages may be up to `maxMessageBytes`
+    /// (frames are still limited to `--max-message-bytes`; larger messages come fragmented).
+    public func route(_ path: String, maxMessageBytes: Int, to handler: WebSocketRouteHandler?) {
+        routes.withLock { $0[path] = handler.map { ($0, maxMessageBytes) } }
     }
 
     /// An action run by `POST /admin/NAME` from a loopback address; it returns a short result.
@@ -158,9 +159,9 @@ public final class SignalingServer: Sendable {
         var logger = logger
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(remote)"
-        if let handler = routes.withLock({ $0[request.path ?? ""] }) {
-            return .upgrade(headers) { [settings] inbound, outbound, _ in
-                let frames = inbound.messages(maxSize: settings.maxMessageBytes).map { message -> [UInt8] in
+        if let route = routes.withLock({ $0[request.path ?? ""] }) {
+            return .upgrade(headers) { inbound, outbound, _ in
+                let frames = inbound.messages(maxSize: route.maxMessageBytes).map { message -> [UInt8] in
                     switch message {
                     case .binary(let buffer): Array(buffer: buffer)
                     case .text(let text): Array(text.utf8)
@@ -171,7 +172,7 @@ public final class SignalingServer: Sendable {
                     send: { bytes in try await outbound.write(.binary(ByteBuffer(bytes: bytes))) },
                     close: { try? await outbound.close(.normalClosure, reason: nil) }
                 )
-                await handler(frames, socket)
+                await route.handler(frames, socket)
             }
         }
         guard settings.servesLegacyClients else { return .dontUpgrade }

@@ -62,6 +62,30 @@ public struct WebSocketConnection: Sendable {
         try await sendMasked(opcode: .binary, payload: channel.allocator.buffer(bytes: bytes))
     }
 
+    /// Sends one binary message as masked frames of at most `fragmentSize` bytes each (the
+    /// first binary, the rest continuations) under one flush: a message larger than the
+    /// server's frame limit still passes when its message limit allows it.
+    public func send(binary bytes: [UInt8], fragmentSize: Int) async throws {
+        guard fragmentSize > 0 else { throw WebSocketClientError.invalidArgument("fragmentSize \(fragmentSize)") }
+        let allocator = channel.allocator
+        let starts = Array(stride(from: 0, to: max(bytes.count, 1), by: fragmentSize))
+        let frames = starts.map { start in
+            let end = min(start + fragmentSize, bytes.count)
+            return WebSocketFrame(
+                fin: end == bytes.count, opcode: start == 0 ? .binary : .continuation, maskKey: .random(),
+                data: allocator.buffer(bytes: bytes[start..<end]))
+        }
+        let channel = self.channel
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.eventLoop.execute {
+            for frame in frames.dropLast() {
+                channel.write(frame, promise: nil)
+            }
+            channel.writeAndFlush(frames[frames.count - 1], promise: written)
+        }
+        try await written.futureResult.get()
+    }
+
     /// Sends one masked ping; the server's pong is consumed silently.
     public func ping(_ payload: [UInt8] = []) async throws {
         try await sendMasked(opcode: .ping, payload: channel.allocator.buffer(bytes: payload))

@@ -124,7 +124,7 @@ actor GatewayController {
             hub: mesh, driver: driver, key: key, topic: topic, advertisedPort: port,
             settings: options.settings, logger: logger)
         self.runtime = runtime
-        server.route(GatewayRuntime.linkPath) { frames, socket in
+        server.route(GatewayRuntime.linkPath, maxMessageBytes: LinkSession.Settings().maxFrameBytes) { frames, socket in
             await runtime.accept(
                 frames: frames,
                 transport: LinkTransport(send: socket.send, close: socket.close, remote: socket.remoteAddress))

@@ -44,11 +44,12 @@ final class MeshFixture: Sendable {
     private let pairs = Mutex<[Pair]>([])
     private let nextClientID = Atomic<UInt64>(0)
 
-    init(gateways: Int, maxLinks: Int = 256, clock: TestClock = TestClock()) {
+    init(gateways: Int, maxLinks: Int = 256, leaveDelay: Duration = .zero, clock: TestClock = TestClock()) {
         var keys: [ItemSigningKey] = []
         var hubs: [MeshHub] = []
         var settings = MeshHub.Settings()
         settings.linkGrace = .zero
+        settings.leaveDelay = leaveDelay
         settings.maxLinks = maxLinks
         for index in 0..<gateways {
             let key = ItemSigningKey(seed: [UInt8](repeating: UInt8(index + 1), count: 32))!

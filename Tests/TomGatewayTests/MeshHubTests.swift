@@ -139,6 +139,48 @@ import Testing
         #expect(await mesh.hubs[0].linkedGateways().isEmpty)
     }
 
+    @Test func aNodeIdMovingBetweenGatewaysIsNeverAnnouncedAsLeaving() async {
+        // Old owner at 1, new at 2, watcher at 0: 1's release reaches 0 before 2's claim.
+        let mesh = MeshFixture(gateways: 3, leaveDelay: .seconds(60))
+        await mesh.linkAll()
+        let watcher = mesh.client(), old = mesh.client(), new = mesh.client()
+        await mesh.hubs[0].receive(register("W"), from: watcher.session)
+        await mesh.hubs[1].receive(register("X", "old"), from: old.session)
+        await mesh.pump()
+        _ = watcher.received()
+        await mesh.hubs[2].receive(register("X", "new"), from: new.session)
+        let claim = await mesh.hubs[2].ownItems()
+        await mesh.hubs[1].acceptPulled(claim)  // 1 releases X and pushes the release first
+        await mesh.pump()
+        let seen = watcher.received()
+        #expect(!seen.contains { $0.contains(#""action":"leave""#) })
+        #expect(seen.contains(#"{"type":"presence","action":"join","nodeId":"X","username":"new","publicKey":""}"#))
+        #expect(await mesh.hubs[0].participants().map(\.username) == ["user", "new"])
+    }
+
+    @Test func aRealLeaveIsAnnouncedOnceTheDelayEnds() async throws {
+        let mesh = MeshFixture(gateways: 2, leaveDelay: .milliseconds(1))
+        await mesh.linkAll()
+        let watcher = mesh.client(), leaver = mesh.client()
+        await mesh.hubs[0].receive(register("W"), from: watcher.session)
+        await mesh.hubs[1].receive(register("L"), from: leaver.session)
+        await mesh.pump()
+        _ = watcher.received()
+        await mesh.hubs[1].disconnected(leaver.session)
+        await mesh.pump()
+        // The leave follows the delay's timer; wait for the event, not for a fixed time.
+        var seen: [String] = []
+        while !seen.contains(where: { $0.contains(#""type":"participants""#) }) {
+            await Task.yield()
+            seen += watcher.received()
+        }
+        #expect(seen == [
+            #"{"type":"presence","action":"leave","nodeId":"L","username":"user","publicKey":""}"#,
+            #"{"type":"participants","participants":[{"nodeId":"W","username":"user"}]}"#,
+        ])
+        #expect(await mesh.hubs[0].participants().map(\.nodeId) == ["W"])
+    }
+
     @Test func linksPastTheLimitAreRefused() async {
         let mesh = MeshFixture(gateways: 4, maxLinks: 2)
         #expect(await mesh.link(0, 1))
