@@ -8,7 +8,7 @@ extension SimulationReport {
         body += section("Operations", operationsTable())
         body += section("Latency (CDF, simulated ms)", SVGChart.lines(
             operations.map { op in SVGChart.Series(name: op.kind, points: op.latencyCDF.map { ($0[0], $0[1]) }) },
-            xLabel: "milliseconds", yLabel: "share completed", yMax: 1, yPercent: true, steps: true))
+            xLabel: "milliseconds", yLabel: "share completed", yMax: 1, yPercent: true, steps: true, legendAt: 1))
         if let lookups = operations.first(where: { $0.kind == "find_node" }) {
             body += section("find_node hops", SVGChart.bars(
                 lookups.hopsHistogram, labels: lookups.hopsHistogram.indices.map(String.init),
@@ -22,7 +22,7 @@ extension SimulationReport {
                 SVGChart.Series(name: "stale entries", points: timeline.map { ($0.seconds, $0.staleShare) }),
                 SVGChart.Series(name: "lookup success", points: timeline.compactMap { sample in sample.lookupSuccess.map { (sample.seconds, $0) } }),
             ],
-            xLabel: "simulated seconds", yLabel: "share", yMax: 1, yPercent: true, bands: bands)
+            xLabel: "simulated seconds", yLabel: "share", yMax: 1, yPercent: true, bands: bands, legendAt: 0.45)
             + "<p class=\"note\">Every \(format(options.sampleSeconds)) s, \(options.healthSampleSize) random nodes that finished joining are compared with the truth: "
             + "a table is healthy when it holds at least k-1 of the node's k closest live nodes; stale entries point at nodes that left. "
             + "Lookup success is over the lookups that completed in each window.</p>")
@@ -32,7 +32,7 @@ extension SimulationReport {
                 SVGChart.Series(name: "joined (ready)", points: timeline.map { ($0.seconds, Double($0.readyNodes)) }),
                 SVGChart.Series(name: "mean table size", points: timeline.map { ($0.seconds, $0.meanTableSize) }),
             ],
-            xLabel: "simulated seconds", yLabel: "nodes", bands: bands))
+            xLabel: "simulated seconds", yLabel: "nodes", bands: bands, legendAt: 0.5))
         body += section("Storage balance", "<div class=\"row\">"
             + SVGChart.bars(storage.itemsHistogram, labels: histogramLabels(storage.itemsHistogram.count, cap: 10), xLabel: "BEP 44 items held", yLabel: "ToM nodes")
             + SVGChart.bars(storage.peersHistogram, labels: histogramLabels(storage.peersHistogram.count, cap: 20), xLabel: "announced peers held", yLabel: "nodes")

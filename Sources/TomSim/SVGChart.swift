@@ -27,7 +27,8 @@ enum SVGChart {
         yMax fixedYMax: Double? = nil,
         yPercent: Bool = false,
         steps: Bool = false,
-        bands: [Band] = []
+        bands: [Band] = [],
+        legendAt legendPosition: Double = 0
     ) -> String {
         let xs = series.flatMap { $0.points.map(\.x) } + bands.flatMap { [$0.from, $0.to] }
         let ys = series.flatMap { $0.points.map(\.y) }
@@ -40,7 +41,7 @@ enum SVGChart {
             let x0 = plot.x(band.from)
             let x1 = plot.x(band.to)
             svg += "<rect x=\"\(f(x0))\" y=\"\(f(margin.top))\" width=\"\(f(max(0, x1 - x0)))\" height=\"\(f(plot.plotHeight))\" fill=\"\(index % 2 == 0 ? "#f3f3f3" : "#e8eef6")\"/>"
-            svg += "<text x=\"\(f(x0 + 3))\" y=\"\(f(margin.top + 11))\" class=\"band\">\(escape(band.label))</text>"
+            svg += "<text x=\"\(f(x0 + 3))\" y=\"\(f(margin.top + plot.plotHeight - 4))\" class=\"band\">\(escape(band.label))</text>"
         }
         svg += axes(plot, xLabel: xLabel, yLabel: yLabel, yPercent: yPercent)
         for (index, line) in series.enumerated() where !line.points.isEmpty {
@@ -57,7 +58,7 @@ enum SVGChart {
             }
             svg += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(palette[index % palette.count])\" stroke-width=\"1.8\"/>"
         }
-        svg += legend(series.map(\.name))
+        svg += legend(series.map(\.name), at: legendPosition)
         return svg + "</svg>"
     }
 
@@ -118,22 +119,25 @@ enum SVGChart {
         return svg
     }
 
-    private static func legend(_ names: [String]) -> String {
+    /// The legend at the right, `position` from 0 (top) to 1 (bottom) of the plot.
+    private static func legend(_ names: [String], at position: Double) -> String {
         var svg = ""
+        let plotHeight = height - margin.top - margin.bottom
+        let top = margin.top + 14 + max(0, min(1, position)) * (plotHeight - 20 - Double(names.count) * 15)
         for (index, name) in names.enumerated() {
             let x = width - margin.right - 150
-            let y = margin.top + 14 + Double(index) * 15
+            let y = top + Double(index) * 15
             svg += "<rect x=\"\(f(x))\" y=\"\(f(y - 8))\" width=\"10\" height=\"10\" fill=\"\(palette[index % palette.count])\"/>"
             svg += "<text x=\"\(f(x + 14))\" y=\"\(f(y + 1))\" class=\"tick\">\(escape(name))</text>"
         }
         return svg
     }
 
-    /// 1, 2 or 5 times a power of ten, at least `value`.
+    /// A round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at least `value`.
     static func niceCeiling(_ value: Double) -> Double {
         guard value > 0, value.isFinite else { return 1 }
         let power = pow(10, floor(log10(value)))
-        for factor in [1.0, 2.0, 2.5, 5.0, 10.0] where factor * power >= value * (1 - 1e-9) {
+        for factor in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] where factor * power >= value * (1 - 1e-9) {
             return factor * power
         }
         return 10 * power

@@ -85,12 +85,15 @@ public struct SimulationReport: Codable, Hashable, Sendable {
 public struct RunInformation: Codable, Hashable, Sendable {
     public var wallSeconds: Double
     public var phaseWallSeconds: [String: Double]
+    /// CPU seconds of the process per phase: on a shared machine, fairer than wall time.
+    public var phaseCPUSeconds: [String: Double]
     public var peakResidentMiB: Double
     public var host: String
 
-    public init(wallSeconds: Double, phaseWallSeconds: [String: Double], peakResidentMiB: Double, host: String) {
+    public init(wallSeconds: Double, phaseWallSeconds: [String: Double], phaseCPUSeconds: [String: Double], peakResidentMiB: Double, host: String) {
         self.wallSeconds = wallSeconds
         self.phaseWallSeconds = phaseWallSeconds
+        self.phaseCPUSeconds = phaseCPUSeconds
         self.peakResidentMiB = peakResidentMiB
         self.host = host
     }

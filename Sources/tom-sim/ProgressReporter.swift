@@ -8,8 +8,10 @@ struct ProgressReporter {
     private var lastPrint = 0.0
     private var lastPhase: String?
     private var phaseStartedAt = 0.0
+    private var phaseCPUStartedAt = 0.0
     private var lastProgress: SimulationProgress?
     private(set) var phaseWallSeconds: [String: Double] = [:]
+    private(set) var phaseCPUSeconds: [String: Double] = [:]
 
     init(interval: Double, clock: WallClock) {
         self.interval = interval
@@ -19,9 +21,14 @@ struct ProgressReporter {
     mutating func update(_ progress: SimulationProgress) {
         let now = clock.seconds
         if progress.phase != lastPhase {
-            if let lastPhase { phaseWallSeconds[lastPhase, default: 0] += now - phaseStartedAt }
+            let cpu = ProcessCPU.seconds
+            if let lastPhase {
+                phaseWallSeconds[lastPhase, default: 0] += now - phaseStartedAt
+                phaseCPUSeconds[lastPhase, default: 0] += cpu - phaseCPUStartedAt
+            }
             lastPhase = progress.phase
             phaseStartedAt = now
+            phaseCPUStartedAt = cpu
         }
         lastProgress = progress
         if now - lastPrint >= interval {
@@ -32,7 +39,10 @@ struct ProgressReporter {
 
     mutating func finish() {
         let now = clock.seconds
-        if let lastPhase { phaseWallSeconds[lastPhase, default: 0] += now - phaseStartedAt }
+        if let lastPhase {
+            phaseWallSeconds[lastPhase, default: 0] += now - phaseStartedAt
+            phaseCPUSeconds[lastPhase, default: 0] += ProcessCPU.seconds - phaseCPUStartedAt
+        }
         lastPhase = nil
         if interval.isFinite, let lastProgress { print(lastProgress, wall: now) }
     }

@@ -99,11 +99,17 @@ struct TomSimCommand: ParsableCommand {
         let information = RunInformation(
             wallSeconds: clock.seconds,
             phaseWallSeconds: reporter.phaseWallSeconds,
+            phaseCPUSeconds: reporter.phaseCPUSeconds,
             peakResidentMiB: ProcessMemory.peakResidentMiB(),
             host: ProcessInfo.processInfo.hostName
         )
-        let phases = reporter.phaseWallSeconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value)) s" }
-        FileHandle.standardError.write(Data((String(format: "tom-sim: wall %.1f s (", information.wallSeconds)
+        // Phases in run order, each with its wall and CPU seconds (CPU is the fairer figure on a busy machine).
+        let phases = ["join", "warmup", "measure", "drain"].compactMap { phase in
+            reporter.phaseWallSeconds[phase].map {
+                String(format: "%@ %.1f s wall/%.1f s CPU", phase, $0, reporter.phaseCPUSeconds[phase] ?? 0)
+            }
+        }
+        FileHandle.standardError.write(Data((String(format: "tom-sim: wall %.1f s, CPU %.1f s (", information.wallSeconds, ProcessCPU.seconds)
             + phases.joined(separator: ", ") + String(format: "), peak RSS %.0f MiB\n", information.peakResidentMiB)).utf8))
         if runInfo { report.run = information }
         print(report.summaryText(), terminator: "")
