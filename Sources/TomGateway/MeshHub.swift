@@ -157,7 +157,7 @@ public actor MeshHub: SignalingHub {
 
     private func register(_ participant: Participant, session: ClientSession) {
         if let previous = nodeIdBySession[session], previous != participant.nodeId {
-            unregister(previous, ownedBy: session, announce: true)
+            unregister(previous, ownedBy: session)
         }
         let existing = registrations[participant.nodeId]
         if let holder = existing?.session, holder !== session {
@@ -173,7 +173,7 @@ public actor MeshHub: SignalingHub {
         participantsChanged()
     }
 
-    private func unregister(_ nodeId: String, ownedBy session: ClientSession, announce: Bool = true) {
+    private func unregister(_ nodeId: String, ownedBy session: ClientSession) {
         guard let registration = registrations[nodeId], registration.session === session else { return }
         registrations.removeValue(forKey: nodeId)
         broadcastLocally(LegacyWire.presence(.leave, registration.entry.participant), type: "presence", except: session)

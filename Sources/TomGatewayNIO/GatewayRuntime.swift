@@ -146,6 +146,7 @@ public actor GatewayRuntime {
         endpoints += await signedMembers(notIn: linked)
         for endpoint in Set(endpoints) where !ownEndpoints.contains(endpoint) && !dialling.contains(endpoint) {
             if let key = keyAt[endpoint], linked.contains(key) { continue }
+            guard dialling.count < settings.maxConcurrentDials else { break }
             dial(endpoint)
         }
         await pullRosters()

@@ -9,6 +9,9 @@ public struct GatewaySettings: Sendable {
     public var republishInterval: Duration = .seconds(30 * 60)
     /// Changes within this window go to the DHT as one put per page.
     public var publishDelay: Duration = .milliseconds(500)
+    /// Dials in progress at once: a DHT answer full of bogus addresses costs at most this many
+    /// connection attempts per refresh.
+    public var maxConcurrentDials = 32
     /// A dial that has not completed its handshake by then is abandoned.
     public var dialTimeout: Duration = .seconds(5)
     /// Gateways to link to without waiting for the DHT (`--gateway host:port`).
