@@ -41,7 +41,9 @@ enum SVGChart {
             let x0 = plot.x(band.from)
             let x1 = plot.x(band.to)
             svg += "<rect x=\"\(f(x0))\" y=\"\(f(margin.top))\" width=\"\(f(max(0, x1 - x0)))\" height=\"\(f(plot.plotHeight))\" fill=\"\(index % 2 == 0 ? "#f3f3f3" : "#e8eef6")\"/>"
-            svg += "<text x=\"\(f(x0 + 3))\" y=\"\(f(margin.top + plot.plotHeight - 4))\" class=\"band\">\(escape(band.label))</text>"
+            if x1 - x0 >= 40 {  // a label wider than its band would overlap the next one
+                svg += "<text x=\"\(f(x0 + 3))\" y=\"\(f(margin.top + plot.plotHeight - 4))\" class=\"band\">\(escape(band.label))</text>"
+            }
         }
         svg += axes(plot, xLabel: xLabel, yLabel: yLabel, yPercent: yPercent)
         for (index, line) in series.enumerated() where !line.points.isEmpty {
@@ -133,11 +135,11 @@ enum SVGChart {
         return svg
     }
 
-    /// A round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at least `value`.
+    /// A round number (1, 1.2, 1.5, 1.8, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at least `value`.
     static func niceCeiling(_ value: Double) -> Double {
         guard value > 0, value.isFinite else { return 1 }
         let power = pow(10, floor(log10(value)))
-        for factor in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] where factor * power >= value * (1 - 1e-9) {
+        for factor in [1.0, 1.2, 1.5, 1.8, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] where factor * power >= value * (1 - 1e-9) {
             return factor * power
         }
         return 10 * power

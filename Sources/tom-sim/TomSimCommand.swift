@@ -80,6 +80,9 @@ struct TomSimCommand: ParsableCommand {
     @Option(help: "Write the report as a self-contained HTML page (inline SVG charts) to this file.")
     var html: String?
 
+    @Option(name: .customLong("from-json"), help: "Do not simulate: read a report written with --json and print/write it again (e.g. to render its HTML with a newer tom-sim).")
+    var fromJSON: String?
+
     @Flag(name: .customLong("run-info"), help: "Add wall time and memory to the reports (they are then not reproducible).")
     var runInfo = false
 
@@ -90,6 +93,11 @@ struct TomSimCommand: ParsableCommand {
     var progressSeconds = 2.0
 
     mutating func run() throws {
+        if let fromJSON {
+            let report = try JSONDecoder().decode(SimulationReport.self, from: Data(contentsOf: URL(fileURLWithPath: fromJSON)))
+            try write(report)
+            return
+        }
         let options = try makeOptions()
         let clock = WallClock()
         var reporter = ProgressReporter(interval: quiet ? .infinity : progressSeconds, clock: clock)
@@ -112,6 +120,10 @@ struct TomSimCommand: ParsableCommand {
         FileHandle.standardError.write(Data((String(format: "tom-sim: wall %.1f s, CPU %.1f s (", information.wallSeconds, ProcessCPU.seconds)
             + phases.joined(separator: ", ") + String(format: "), peak RSS %.0f MiB\n", information.peakResidentMiB)).utf8))
         if runInfo { report.run = information }
+        try write(report)
+    }
+
+    private func write(_ report: SimulationReport) throws {
         print(report.summaryText(), terminator: "")
         if let json {
             try report.jsonData().write(to: URL(fileURLWithPath: json))
