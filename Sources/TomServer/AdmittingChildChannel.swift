@@ -20,9 +20,16 @@ struct AdmittingChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
 
     let inner: Inner
     let admission: ConnectionAdmission
+    /// A connection we have answered nothing by then is closed (`RequestHeadDeadline`).
+    let requestHeadTimeout: TimeAmount
     let onRefusal: @Sendable (ConnectionAdmission.Refusal) -> Void
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        do {
+            try channel.pipeline.syncOperations.addHandler(RequestHeadDeadline(timeout: requestHeadTimeout), position: .first)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
         switch admission.admit(channel.remoteAddress) {
         case .success(let slot):
             return inner.setup(channel: channel, logger: logger).map { .admitted($0, slot: slot) }.flatMapErrorThrowing { error in

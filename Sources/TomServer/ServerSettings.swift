@@ -14,6 +14,9 @@ public struct ServerSettings: Sendable, Equatable {
     /// How long a closing handshake (or a backpressure close) may take before the TCP
     /// connection is cut.
     public var closeTimeout: Duration = .seconds(3)
+    /// A connection that has not completed a request head by then (nothing answered yet:
+    /// silent, half a head, garbage) is closed, so it cannot hold a slot for ever.
+    public var requestHeadTimeout: Duration = .seconds(10)
     public var maxConnections = 20_000
     public var maxConnectionsPerIP = 256
     /// Loopback clients are exempt from the per-IP cap unless this is set.
@@ -34,6 +37,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var listenBacklog = 1024
     /// False (`--no-legacy`) refuses legacy WebSocket upgrades; routed paths still upgrade.
     public var servesLegacyClients = true
+    /// `--require-auth`: every register must carry an Ed25519 proof of its nodeId
+    /// (`RegisterAuthenticator`); off, only clients that ask are challenged.
+    public var requireAuth = false
 
     public init() {}
 }

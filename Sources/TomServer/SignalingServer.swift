@@ -128,6 +128,7 @@ public final class SignalingServer: Sendable {
                     }
                 ),
                 admission: admission,
+                requestHeadTimeout: .nanoseconds(settings.requestHeadTimeout.nanoseconds),
                 onRefusal: { [metrics] _ in metrics.countError("rejected_connection") }
             )
         }
@@ -176,6 +177,8 @@ public final class SignalingServer: Sendable {
             }
         }
         guard settings.servesLegacyClients else { return .dontUpgrade }
+        let asksForAuth = RegisterAuthenticator.offered(in: request.headerFields[values: .secWebSocketProtocol])
+        if asksForAuth { headers[.secWebSocketProtocol] = RegisterAuth.subprotocol }
         return .upgrade(headers) { [self, logger] inbound, outbound, _ in
             let outbox = Outbox(limitBytes: settings.outboxLimitBytes)
             let connection = LegacyConnection(
@@ -185,7 +188,10 @@ public final class SignalingServer: Sendable {
                 metrics: metrics,
                 settings: settings,
                 live: live,
-                logger: logger
+                logger: logger,
+                registerAuth: RegisterAuthenticator(
+                    required: settings.requireAuth, serverKey: RegisterAuthenticator.serverKey(fromHex: publicKeyHex)),
+                clientAskedForAuth: asksForAuth
             )
             try await connection.run(inbound: inbound, outbound: outbound)
         }

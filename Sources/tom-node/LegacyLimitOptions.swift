@@ -27,6 +27,9 @@ struct LegacyLimitOptions: ParsableArguments {
     @Option(help: "Milliseconds over which participants broadcasts are merged; 0 sends one per change, like the legacy server.")
     var coalesceParticipants: Int = 0
 
+    @Option(help: "Seconds a new connection has to send a complete request head; one answered nothing by then is closed.")
+    var requestTimeout: Int = Int(defaults.requestHeadTimeout.components.seconds)
+
     @Option(help: "Messages per second one connection may send, sustained; over it (or --message-burst at once) it is closed with 1008. 0 = no limit.")
     var messageRate: Int = Int(defaults.messageRate.perSecond)
 
@@ -42,6 +45,9 @@ struct LegacyLimitOptions: ParsableArguments {
     @Option(help: "Seed: bytes of participants lists (size x recipients) broadcast per second, 2 s of it at once; past it, a registrant still gets its list and everyone else one list for all changes when there is room. 0 = a list to everyone per change, always (legacy).")
     var participantsBudget: Int = Int(defaults.participantsBudget.perSecond)
 
+    @Flag(help: "Refuse registers without an Ed25519 proof of the nodeId: every client is sent a challenge on connect (Docs/legacy-protocol.md, 'Authenticated register'). Off, only clients that ask are challenged.")
+    var requireAuth = false
+
     var settings: ServerSettings {
         var settings = ServerSettings()
         settings.maxMessageBytes = maxMessageBytes
@@ -50,7 +56,9 @@ struct LegacyLimitOptions: ParsableArguments {
         settings.maxConnections = maxConnections
         settings.maxConnectionsPerIP = maxConnectionsPerIp
         settings.limitLoopback = limitLoopback
+        settings.requireAuth = requireAuth
         settings.coalesceParticipants = .milliseconds(coalesceParticipants)
+        settings.requestHeadTimeout = .seconds(requestTimeout)
         settings.messageRate = RateLimit(perSecond: Double(messageRate), burst: messageBurst)
         settings.registerRate = RateLimit(perSecond: Double(registerRate) / 60, burst: registerBurst)
         settings.participantsBudget = RateLimit(perSecond: Double(participantsBudget), burst: participantsBudget * 2)
@@ -71,6 +79,9 @@ struct LegacyLimitOptions: ParsableArguments {
         guard maxConnectionsPerIp >= 1 else { throw ValidationError("--max-connections-per-ip must be at least 1") }
         guard (0...60_000).contains(coalesceParticipants) else {
             throw ValidationError("--coalesce-participants must be 0...60000 ms, got \(coalesceParticipants)")
+        }
+        guard (1...3600).contains(requestTimeout) else {
+            throw ValidationError("--request-timeout must be 1...3600 seconds, got \(requestTimeout)")
         }
         for (name, rate) in [("--message-rate", messageRate), ("--register-rate", registerRate)] where !(0...1_000_000).contains(rate) {
             throw ValidationError("\(name) must be 0...1000000, got \(rate)")
