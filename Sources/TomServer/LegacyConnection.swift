@@ -15,6 +15,9 @@ struct LegacyConnection {
     let settings: ServerSettings
     let live: LiveConnections
     let logger: Logger
+    /// The authenticated register's state, and whether the client asked for it on upgrade.
+    var registerAuth: RegisterAuthenticator
+    var clientAskedForAuth = false
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         try await ClientFrameGuard.install(on: channel, pingInterval: settings.pingInterval)
@@ -48,6 +51,8 @@ struct LegacyConnection {
     private func readMessages(_ inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         var limiter = MessageRateLimiter(messageRate: settings.messageRate, registerRate: settings.registerRate)
         var closing = false
+        var registerAuth = registerAuth
+        registerAuth.open(session, clientAsked: clientAskedForAuth, metrics: metrics)
         do {
             for try await message in inbound.messages(maxSize: settings.maxMessageBytes) {
                 // After a rate-limit close, the rest is read and dropped until the close
@@ -75,6 +80,9 @@ struct LegacyConnection {
                 }
                 if case .rejected(let error) = request {
                     session.reply(error, metrics: metrics)
+                } else if case .register(let participant) = request,
+                          !registerAuth.admit(participant, text: text, session: session, metrics: metrics) {
+                    continue
                 } else {
                     await hubSlot.current.receive(request, from: session)
                 }

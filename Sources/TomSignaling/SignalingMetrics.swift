@@ -14,11 +14,14 @@ public final class SignalingMetrics: Sendable {
     /// Participants lists not sent because their change was merged into a later list by the
     /// participants rate limit (`RateLimit`, `--participants-rate`).
     public let participantsCoalesced: Counter
+    /// Registers let through with a verified signature (the authenticated register).
+    public let authenticatedRegisters: Counter
 
     /// Message types counted by name; anything else counts as "other".
     public static let inboundTypes = ["register", "signal", "heartbeat", "role-assign", "other"]
-    public static let outboundTypes = ["participants", "presence", "signal", "heartbeat", "role-assign", "error"]
+    public static let outboundTypes = ["participants", "presence", "signal", "heartbeat", "role-assign", "error", "challenge"]
     public static let errorKinds = LegacyError.allCases.map(\.metricName) + ["protocol", "oversize", "backpressure", "rejected_connection", "message_rate", "register_rate"]
+        + RegisterAuthError.allCases.map(\.metricName)
 
     public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.factory = factory
@@ -33,6 +36,7 @@ public final class SignalingMetrics: Sendable {
         backpressureClosed = Counter(label: "tom_backpressure_closed_total", factory: factory)
         registeredParticipants = Gauge(label: "tom_registered_participants", factory: factory)
         participantsCoalesced = Counter(label: "tom_participants_coalesced_total", factory: factory)
+        authenticatedRegisters = Counter(label: "tom_authenticated_registers_total", factory: factory)
     }
 
     public func countIn(type: String, bytes: Int) {
