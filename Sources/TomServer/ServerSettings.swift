@@ -40,9 +40,6 @@ public struct ServerSettings: Sendable, Equatable {
     /// `--require-auth`: every register must carry an Ed25519 proof of its nodeId
     /// (`RegisterAuthenticator`); off, only clients that ask are challenged.
     public var requireAuth = false
-    /// `--require-auth`: every register must carry an Ed25519 proof of its nodeId
-    /// (`RegisterAuthenticator`); off, only clients that ask are challenged.
-    public var requireAuth = false
 
     public init() {}
 }

@@ -48,9 +48,6 @@ struct LegacyLimitOptions: ParsableArguments {
     @Flag(help: "Refuse registers without an Ed25519 proof of the nodeId: every client is sent a challenge on connect (Docs/legacy-protocol.md, 'Authenticated register'). Off, only clients that ask are challenged.")
     var requireAuth = false
 
-    @Flag(help: "Refuse registers without an Ed25519 proof of the nodeId: every client is sent a challenge on connect (Docs/legacy-protocol.md, 'Authenticated register'). Off, only clients that ask are challenged.")
-    var requireAuth = false
-
     var settings: ServerSettings {
         var settings = ServerSettings()
         settings.maxMessageBytes = maxMessageBytes
@@ -59,7 +56,6 @@ struct LegacyLimitOptions: ParsableArguments {
         settings.maxConnections = maxConnections
         settings.maxConnectionsPerIP = maxConnectionsPerIp
         settings.limitLoopback = limitLoopback
-        settings.requireAuth = requireAuth
         settings.requireAuth = requireAuth
         settings.coalesceParticipants = .milliseconds(coalesceParticipants)
         settings.requestHeadTimeout = .seconds(requestTimeout)
