@@ -144,6 +144,7 @@ let package = Package(
             name: "tom-harness",
             dependencies: [
                 "TomWebSocketClient",
+                "TomCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -16,6 +16,11 @@ final class CaseContext {
 
     var timeout: Duration { settings.timeout }
 
+    /// Counts a nodeId made elsewhere (a key's hex) as this case's.
+    func adopt(_ id: String) {
+        ids.insert(id)
+    }
+
     func newId() -> String {
         let id = RandomHex.nodeId()
         ids.insert(id)

@@ -7,6 +7,10 @@ struct ConformanceCase: Sendable {
         case binary
         /// tom-node's fixes of the original's defects (skipped with --legacy-only).
         case hardening
+        /// The opt-in authenticated register (skipped with --legacy-only).
+        case auth
+        /// A server started with --require-auth; run alone, with --require-auth.
+        case requiredAuth = "required-auth"
     }
 
     let name: String
@@ -21,5 +25,5 @@ struct ConformanceCase: Sendable {
 
     static let all: [ConformanceCase] =
         httpCases + transportCases + registerCases + signalCases + broadcastCases + inputCases + disconnectCases
-        + hardeningCases
+        + hardeningCases + authCases
 }

@@ -24,6 +24,9 @@ struct ConformanceCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run the cases that send binary frames (read as text, like the original).")
     var binaryAsText = true
 
+    @Flag(help: "The server runs with --require-auth: run only the required-auth cases (old clients' registers are refused there).")
+    var requireAuth = false
+
     @Option(help: "The server's message size limit, for the size cases (0 skips them).")
     var maxMessageBytes: Int = 1_048_576
 
@@ -54,7 +57,8 @@ struct ConformanceCommand: AsyncParsableCommand {
 
     var selected: [ConformanceCase] {
         ConformanceCase.all.filter { item in
-            if item.group == .hardening, legacyOnly { return false }
+            if item.group == .hardening || item.group == .auth, legacyOnly { return false }
+            if (item.group == .requiredAuth) != requireAuth { return false }
             if item.group == .binary, !binaryAsText { return false }
             if !only.isEmpty, !only.contains(where: { item.name.lowercased().contains($0.lowercased()) }) { return false }
             return true
