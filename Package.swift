@@ -184,6 +184,8 @@ let package = Package(
             name: "TomServerTests",
             dependencies: [
                 "TomServer",
+                "TomGateway",
+                "TomDHT",
                 "TomCrypto",
                 "TomSignaling",
                 "TomWebSocketClient",

@@ -32,9 +32,11 @@ public enum AtomicFile {
         return result
     }
 
-    /// Replaces `path` with `bytes`, created with permission bits `mode`.
-    public static func write(path: String, bytes: [UInt8], mode: mode_t = 0o600) throws(StoreError) {
+    /// Replaces `path` with `bytes`, created with permission bits `mode`. `fault` makes one
+    /// step fail as a full disk or a failing device would (tests only; nil in production).
+    public static func write(path: String, bytes: [UInt8], mode: mode_t = 0o600, fault: AtomicWriteFault? = nil) throws(StoreError) {
         let temporary = "\(path).tmp-\(getpid())"
+        if let fault, fault.step == .open { throw .unwritable(path: path, reason: errnoDescription(fault.errno)) }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .unwritable(path: path, reason: errnoDescription(errno)) }
         var failure: StoreError?
@@ -43,8 +45,11 @@ public enum AtomicFile {
             failure = .unwritable(path: path, reason: errnoDescription(errno))
         }
         var offset = 0
-        while failure == nil && offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        // An injected short write: this many bytes reach the temporary file, then the error.
+        var end = bytes.count
+        if let fault, case .write(let afterBytes) = fault.step { end = min(max(afterBytes, 0), bytes.count) }
+        while failure == nil && offset < end {
+            let written = bytes[offset..<end].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
                 failure = .unwritable(path: path, reason: errnoDescription(errno))
@@ -52,10 +57,19 @@ public enum AtomicFile {
                 offset += written
             }
         }
+        if failure == nil, let fault, case .write = fault.step {
+            failure = .unwritable(path: path, reason: errnoDescription(fault.errno))
+        }
+        if failure == nil, let fault, fault.step == .fsync {
+            failure = .unwritable(path: path, reason: errnoDescription(fault.errno))
+        }
         if failure == nil && fsync(fd) != 0 {
             failure = .unwritable(path: path, reason: errnoDescription(errno))
         }
         close(fd)
+        if failure == nil, let fault, fault.step == .rename {
+            failure = .unwritable(path: path, reason: errnoDescription(fault.errno))
+        }
         if failure == nil && rename(temporary, path) != 0 {
             failure = .unwritable(path: path, reason: errnoDescription(errno))
         }
@@ -72,5 +86,27 @@ public enum AtomicFile {
         guard fd >= 0 else { return }
         _ = fsync(fd)
         close(fd)
+    }
+}
+
+/// A failure injected into `AtomicFile.write`, standing for what a full disk (ENOSPC), a quota
+/// (EDQUOT) or a failing device (EIO) does to each step, so tests can prove a failed save
+/// leaves the previous file whole without filling a real disk.
+public struct AtomicWriteFault: Sendable, Equatable {
+    public enum Step: Sendable, Equatable {
+        /// The temporary file cannot be created.
+        case open
+        /// Only this many bytes are written, then the write fails.
+        case write(afterBytes: Int)
+        case fsync
+        case rename
+    }
+
+    public var step: Step
+    public var errno: Int32
+
+    public init(_ step: Step, errno: Int32) {
+        self.step = step
+        self.errno = errno
     }
 }
