@@ -343,6 +343,23 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(await target.hub.participants().map(\.nodeId) == ["local"])
     }
 
+    @Test("H-LINK-25 a signed page with more entries or bytes than a roster page may hold is refused")
+    func overfullPage() async {
+        let target = LinkTarget()
+        _ = await localClient(target, "local")
+        let link = await target.linkDirectly(target.attacker)
+        // 33 tiny entries: within BEP 44's 1000 bytes, over the 32 entries of a page.
+        let many = (0..<33).map { entry("n\($0)", at: Int64($0 + 1)).bencoded }
+        let crowded = MutableItem.signed(value: CanonicalBencode(.dictionary(stringKeys: ["f": 1, "r": .list(many)])),
+                                         salt: target.topic.rosterSalt(page: 1), sequenceNumber: 1, key: target.attacker)
+        // One entry whose username makes the value longer than BEP 44's 1000 bytes.
+        let long = RosterEntry(participant: Participant(nodeId: "big", username: String(repeating: "u", count: 1_200)), registeredAt: 1)
+        let bloated = MutableItem.signed(value: CanonicalBencode(.dictionary(stringKeys: ["f": 1, "r": .list([long.bencoded])])),
+                                         salt: target.topic.rosterSalt(page: 2), sequenceNumber: 1, key: target.attacker)
+        await target.hub.received(.items([crowded, bloated]), from: link)
+        #expect(await target.hub.participants().map(\.nodeId) == ["local"])
+    }
+
     @Test("H-LINK-26 a linked gateway claiming a nodeId with a far-future registration time cannot take it over")
     func futureRegistrationTime() async {
         let target = LinkTarget()

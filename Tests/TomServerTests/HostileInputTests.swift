@@ -299,7 +299,7 @@ import TomWebSocketClient
         }
     }
 
-    @Test("H-HTTP-12 a thousand pipelined requests on one connection are answered in order or cut, never crash")
+    @Test("H-HTTP-10 a thousand pipelined requests on one connection are answered in order or cut, never crash")
     func pipelinedFlood() async throws {
         try await TestServer.with { server in
             let raw = try await RawTCPConnection.connect(port: server.port)
@@ -313,7 +313,7 @@ import TomWebSocketClient
         }
     }
 
-    @Test("H-HTTP-13 invalid bytes and traversal in the path are a plain 404")
+    @Test("H-HTTP-11 invalid bytes and traversal in the path are a plain 404")
     func hostilePaths() async throws {
         try await TestServer.with { server in
             for path in ["/%ff%fe", "/../../etc/passwd", "/health/../status", "/%00", "/" + String(repeating: "a", count: 4_000)] {
@@ -327,7 +327,7 @@ import TomWebSocketClient
         }
     }
 
-    @Test("H-HTTP-14 a connection that completes no request head in time is closed and frees its slot")
+    @Test("H-HTTP-12 a connection that completes no request head in time is closed and frees its slot")
     func silentAndSlowConnections() async throws {
         try await TestServer.with({ $0.requestHeadTimeout = .milliseconds(300); $0.maxConnections = 1 }) { server in
             for opening in ["", "GET /health HTTP/1.1\r\nHost: x\r\n", "\u{01}garbage\r\n\r\n"] {
@@ -347,7 +347,7 @@ import TomWebSocketClient
         }
     }
 
-    @Test("H-HTTP-15 connections that never sent a request head do not delay a graceful shutdown")
+    @Test("H-HTTP-13 connections that never sent a request head do not delay a graceful shutdown")
     func pendingConnectionsDoNotDelayShutdown() async throws {
         var held: [RawTCPConnection] = []
         let started = ContinuousClock.now
