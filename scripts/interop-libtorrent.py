@@ -118,6 +118,9 @@ def lt_session():
         "dht_restrict_routing_ips": False,
         "dht_restrict_search_ips": False,
         "dht_ignore_dark_internet": False,
+        # Every node here shares 127.0.0.1, so libtorrent's DoS blocker (5 packets/s per IP
+        # over 10 s) would ban all tom-node peers together once their gateway traffic starts.
+        "dht_block_ratelimit": 100000,
         "alert_mask": lt.alert.category_t.dht_notification
         | lt.alert.category_t.dht_operation_notification
         | lt.alert.category_t.error_notification,
@@ -173,7 +176,8 @@ class Tom:
         data_dir = os.path.join(self.workdir, f"peer{index}")
         log = open(os.path.join(self.workdir, f"peer{index}.log"), "w")
         process = subprocess.Popen(
-            [self.binary, "--mode", "peer", "--host", LOOPBACK, "--dht-port", str(port),
+            # --port 0: each peer also serves HTTP/WebSocket, on a free port of its own.
+            [self.binary, "--mode", "peer", "--host", LOOPBACK, "--port", "0", "--dht-port", str(port),
              "--bootstrap", ",".join(bootstrap), "--data-dir", data_dir, "--log-level", "info"],
             stdout=log, stderr=subprocess.STDOUT)
         self.peers.append((port, data_dir, process))
