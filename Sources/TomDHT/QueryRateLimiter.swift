@@ -76,7 +76,9 @@ public struct QueryRateLimiter: Sendable {
     /// address that keeps sending stays the most recently seen, so it is never forgotten
     /// (and its ban never lifted) to make room for others.
     public mutating func dropsBanned(_ ip: IPAddress, now: DHTTime) -> Bool {
-        guard let entry = entries[ip], let until = entry.bannedUntil, now < until else { return false }
+        guard var entry = entries[ip], let until = entry.bannedUntil, now < until else { return false }
+        // A ban never lasts longer than its duration from now, even after time went back.
+        if until.elapsed(since: now) > settings.banDuration { entry.bannedUntil = now + settings.banDuration }
         touch(ip, entry)
         return true
     }
@@ -93,6 +95,12 @@ public struct QueryRateLimiter: Sendable {
         // A full bucket of `burst` tokens is `burst` intervals of credit.
         let capacity = DHTDuration(nanoseconds: interval.nanoseconds.multipliedReportingOverflow(by: UInt64(settings.burst)).partialValue)
         var entry = entries[ip] ?? Entry(fullAt: now, bannedUntil: nil, stamp: 0)
+        // Time went back (a broken clock source): what the entry holds lies beyond anything
+        // the settings allow from `now`. Clamp it, rather than ban for a debt nobody ran up.
+        if entry.fullAt.elapsed(since: now) > capacity { entry.fullAt = now }
+        if let until = entry.bannedUntil, until.elapsed(since: now) > settings.banDuration {
+            entry.bannedUntil = now + settings.banDuration
+        }
         let verdict: Verdict
         if let until = entry.bannedUntil, now < until {
             verdict = .banned

@@ -172,7 +172,8 @@ struct TestFailure: Error, CustomStringConvertible {
         let end = ScriptedLinkEnd()
         let started = ContinuousClock.now
         await #expect(throws: (any Error).self) { try await target.accept(end).value }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // 200 ms, with plenty of room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(20))
         #expect(end.isClosed)
     }
 
