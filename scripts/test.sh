@@ -15,3 +15,4 @@ bash scripts/conformance-seed.sh
 python3 scripts/gateway-tests.py --tom-node .build/debug/tom-node
 bash scripts/interop.sh
 bash scripts/harness.sh
+python3 scripts/fault-tests.py --tom-node .build/debug/tom-node
