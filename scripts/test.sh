@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, runs the Swift tests, then the
 # independent Python conformance suite against a real `tom-node --mode seed`, the
-# multi-process gateway tests (seeds and peers on loopback) and the libtorrent interop checks.
+# multi-process gateway tests (seeds and peers on loopback), the libtorrent interop checks,
+# the tom-harness conformance and migrate runs, and a 1,000-node simulation with assertions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -16,3 +17,4 @@ python3 scripts/gateway-tests.py --tom-node .build/debug/tom-node
 bash scripts/interop.sh
 bash scripts/harness.sh
 python3 scripts/fault-tests.py --tom-node .build/debug/tom-node
+bash scripts/simulate.sh
