@@ -139,7 +139,9 @@ public struct Simulation {
         var config = DHTConfig()
         if let retries = options.lookupRetries { config.lookupRetries = retries }
         if vanilla {
+            // BEP 5 only: no BEP 44, no signed peers (ToM's extensions answer 204).
             config.answersItemQueries = false
+            config.answersSignedPeerQueries = false
             config.clientVersion = Array("LT20".utf8)
         }
         let index = context.network.addNode(config: config)
