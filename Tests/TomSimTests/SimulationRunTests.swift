@@ -34,7 +34,9 @@ struct SimulationRunTests {
         let byKind = Dictionary(uniqueKeysWithValues: report.operations.map { ($0.kind, $0) })
         let lookups = try #require(byKind["find_node"])
         #expect(lookups.completed + lookups.abandoned == 60)
-        #expect(lookups.successRate >= 0.95)
+        // Exact k closest: at 3% loss a node fails both attempts 0.35% of the time, so about
+        // 97% of lookups hear from all 8 (this seed: 57/60); every lookup finds at least 7.
+        #expect(lookups.successRate >= 0.9)
         #expect((lookups.nearSuccessRate ?? 0) >= 0.98)
         #expect(lookups.hopsMedian <= 4)
         #expect(lookups.messagesPerOperation.mean > 8)
