@@ -25,6 +25,8 @@ enum PeerMode {
                 logger.info("dht status", metadata: [
                     "routing_table": "\(status.routingTableSize)", "confirmed": "\(status.confirmedNodes)",
                     "items": "\(status.storedItems)", "queries_received": "\(status.statistics.queriesReceived)",
+                    "rate_limited": "\(status.statistics.datagramsRateLimited)", "bans": "\(status.statistics.addressesBanned)",
+                    "stores_refused_per_ip": "\(status.statistics.storesRefusedByAddressQuota)",
                 ])
                 if status.routingTableSize == 0, !hosts.isEmpty {
                     logger.warning("the routing table is empty; joining again")
