@@ -10,8 +10,8 @@
 # SwiftPM cannot link a libFuzzer executable, so this builds the decoder modules (TomGateway
 # and everything it depends on: Bencode, TomDHT, TomCrypto with the real swift-crypto and
 # libsodium, TomSignaling, NIOCore...) with SwiftPM into .build-fuzz, with coverage and
-# AddressSanitizer instrumentation (`--sanitize=fuzzer` only instruments when no executable
-# is linked), then compiles Fuzz/<target>.swift with swiftc -sanitize=fuzzer,address
+# AddressSanitizer instrumentation (with no executable linked, `-sanitize=fuzzer` only adds
+# coverage counters), then compiles Fuzz/<target>.swift with swiftc -sanitize=fuzzer,address
 # -parse-as-library -O against those modules and links it with their object files.
 #
 # The run starts from Fuzz/corpus/<target>/ (read only; new inputs go to
@@ -41,14 +41,22 @@ if ! pkg-config --exists libsodium 2>/dev/null; then
     apt-get install -y libsodium-dev >/dev/null
 fi
 
-echo "== building the instrumented modules (swift build --scratch-path $scratch)" >&2
-swift build -c release --scratch-path "$scratch" --target TomGateway \
-    --sanitize=fuzzer --sanitize=address 2>&1 | grep -E "error|warning: |Build complete|Compiling Swift Module" >&2 || true
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
-[ -f "$bin/Modules/TomGateway.swiftmodule" ] || { echo "the module build failed" >&2; exit 1; }
+executable="$bin/fuzz-$target"
 
-# The C-module search flags SwiftPM used for TomGateway, so the target can import the same modules.
-mapfile -t import_flags < <(python3 - "$scratch/release.yaml" <<'PY'
+build_modules() {
+    echo "== building the instrumented modules (swift build --scratch-path $scratch)" >&2
+    # swiftc keeps only the last -sanitize= it is given, and SwiftPM passes one per --sanitize,
+    # so the Swift modules get both in one flag (clang adds its -fsanitize= flags up instead).
+    swift build -c release --scratch-path "$scratch" --target TomGateway \
+        --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -E "error|warning: |complete!|Compiling Swift Module" >&2 || true
+    [ -f "$bin/Modules/TomGateway.swiftmodule" ] || { echo "the module build failed" >&2; exit 1; }
+}
+
+link_target() {
+    # The C-module search flags SwiftPM used for TomGateway, so the target imports the same modules.
+    local import_flags objects sources newest
+    mapfile -t import_flags < <(python3 - "$scratch/release.yaml" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 for index, line in enumerate(lines):
@@ -67,16 +75,12 @@ for index, line in enumerate(lines):
                 sys.exit(0)
 sys.exit("no TomGateway compile command in " + sys.argv[1])
 PY
-)
-
-# Only TomGateway's closure is ever built in this scratch path, so its objects are exactly these.
-mapfile -t objects < <(find "$bin" -path "$bin/*.build/*.o" -type f | sort)
-
-executable="$bin/fuzz-$target"
-sources=("Fuzz/$target.swift" Fuzz/Support/*.swift)
-newest_source=$(ls -t "${sources[@]}" "$bin/Modules/TomGateway.swiftmodule" "$bin/Modules/TomDHT.swiftmodule" \
-    "$bin/Modules/Bencode.swiftmodule" "$bin/Modules/TomSignaling.swiftmodule" | head -1)
-if [ ! -x "$executable" ] || [ "$newest_source" -nt "$executable" ]; then
+    )
+    # Only TomGateway's closure is ever built in this scratch path, so its objects are exactly these.
+    mapfile -t objects < <(find "$bin" -path "$bin/*.build/*.o" -type f | sort)
+    sources=("Fuzz/$target.swift" Fuzz/Support/*.swift)
+    newest=$(ls -t "${sources[@]}" "$bin"/Modules/{TomGateway,TomDHT,TomSignaling,Bencode}.swiftmodule | head -1)
+    [ -x "$executable" ] && [ ! "$newest" -nt "$executable" ] && return
     echo "== linking $executable" >&2
     swiftc -sanitize=fuzzer,address -parse-as-library -O \
         -module-name "Fuzz_${target//-/_}" \
@@ -84,7 +88,13 @@ if [ ! -x "$executable" ] || [ "$newest_source" -nt "$executable" ]; then
         -I "$bin/Modules" "${import_flags[@]}" \
         "${objects[@]}" -lsodium -lstdc++ \
         -o "$executable"
+}
+
+# FUZZ_NO_BUILD=1 uses the modules as last built (for long runs while the sources keep changing).
+if [ "${FUZZ_NO_BUILD:-0}" != 1 ] || [ ! -f "$bin/Modules/TomGateway.swiftmodule" ]; then
+    build_modules
 fi
+link_target
 
 work_corpus="$scratch/corpus/$target"
 artifacts="fuzz-artifacts/$target/"
