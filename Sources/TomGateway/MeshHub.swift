@@ -21,6 +21,8 @@ public actor MeshHub: SignalingHub {
         /// Links beyond this many are refused: anyone can make a key, so a flood of
         /// authenticated but fake gateways must not grow the hub without bound.
         public var maxLinks = 256
+        /// How far ahead of our clock another gateway's registration times may be.
+        public var clockTolerance: Duration = .seconds(60)
         /// A client gone from another gateway's roster stays listed this long before its
         /// leave is announced: a nodeId moving between gateways is released by one roster
         /// and claimed by another, and the two pushes can arrive in either order.
@@ -367,8 +369,13 @@ public actor MeshHub: SignalingHub {
     /// elsewhere took over are released here.
     private func refreshView(announceChanges: Bool, expired: String? = nil) {
         var sources: [(host: GatewayKey, entries: [RosterEntry])] = [(ownKey, registrations.values.map(\.entry))]
+        // A claim dated in the future would win every nodeId it names for good (the newest
+        // registration wins), so entries beyond our clock plus a tolerance are ignored.
+        let horizon = clock() + settings.clockTolerance.microseconds
         for key in links.keys.sorted() + inGrace.keys.sorted() {
-            if let roster = directory.roster(of: key) { sources.append((key, roster.entries)) }
+            if let roster = directory.roster(of: key) {
+                sources.append((key, roster.entries.filter { $0.registeredAt <= horizon }))
+            }
         }
         let updated = withLingeringLeaves(ParticipantView(sources: sources), sources: sources, expired: expired)
         releaseTakenOver(by: updated)
@@ -477,5 +484,12 @@ public actor MeshHub: SignalingHub {
         }
         metrics.countOut(type: type, messages: sent, bytes: sent * message.readableBytes)
         return sent
+    }
+}
+
+extension Duration {
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }

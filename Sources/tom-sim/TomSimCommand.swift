@@ -41,7 +41,7 @@ struct TomSimCommand: ParsableCommand {
     @Option(name: .customLong("vanilla-share"), help: "Share of nodes that are BEP 5-only (no BEP 44 get/put), like clients without ToM.")
     var vanillaShare = 0.0
 
-    @Option(name: .customLong("lookup-retries"), help: "Extra attempts after a lookup query times out, on every node (default: the core's, 1).")
+    @Option(name: .customLong("lookup-retries"), help: "Extra attempts after a lookup query times out, on every node (default: the core's, 2).")
     var lookupRetries: Int?
 
     @Option(help: "find_node lookups in the measured phase.")

@@ -372,14 +372,7 @@ struct TestFailure: Error, CustomStringConvertible {
         let sender = TestClient(id: 78)
         await target.hub.receive(signal(to: "victim", from: "sender"), from: sender.session)
         let reachedVictim = local.received().contains { $0.contains(#""type":"signal""#) }
-        // Known issue, reported to the gateway's owner: ParticipantView trusts registeredAt,
-        // so the newest claim wins even when it is dated in the future, and the local
-        // registration is released for good (the victim cannot win it back by registering
-        // again). Expected once fixed: claims dated beyond the receiving gateway's clock
-        // (plus a tolerance) are ignored. When that lands, this known issue stops being
-        // recorded and the test fails until the wrapper is removed.
-        withKnownIssue("registeredAt is not bounded by the receiving gateway's clock") {
-            #expect(reachedVictim)
-        }
+        // Claims dated beyond the receiving gateway's clock (plus a tolerance) are ignored.
+        #expect(reachedVictim)
     }
 }
