@@ -87,6 +87,9 @@ import TomWebSocketClient
             let (first, firstSession) = try await dial(dialling, port: server.port)
             try await eventually("the first link") { await accepting.hub.snapshot().gatewayLinks == 1 }
             try await eventually("the remote client's join") { accepting.received().contains { $0.hasPrefix(joined) } }
+            try await eventually("the join at the dialling side") {
+                dialling.received().contains { $0.hasPrefix(#"{"type":"presence","action":"join","nodeId":"near""#) }
+            }
 
             // Two fragments of a 64 KiB signal, then the TCP connection dies.
             let payload = String(repeating: "s", count: 64 << 10)
@@ -109,6 +112,10 @@ import TomWebSocketClient
             try await eventually("the second link") { await accepting.hub.snapshot().gatewayLinks == 1 }
             try await eventually("the remote client's second join") {
                 accepting.received().filter { $0.hasPrefix(joined) }.count == 2
+            }
+            let nearJoined = #"{"type":"presence","action":"join","nodeId":"near""#
+            try await eventually("the dialling side to list the accepting side's client again") {
+                dialling.received().filter { $0.hasPrefix(nearJoined) }.count == 2
             }
             await dialling.hub.receive(LegacyRequest.decode(ByteBuffer(string: signalText)), from: dialling.client)
             try await eventually("the signal over the new link") { accepting.received().contains(signalText) }
