@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -8,6 +8,11 @@ let package = Package(
         .executable(name: "tom-node", targets: ["tom-node"]),
         .executable(name: "tom-load", targets: ["tom-load"]),
         .executable(name: "tom-harness", targets: ["tom-harness"]),
+    ],
+    // `swift build --traits TLS`: wss:// with --tls-cert/--tls-key (Sources/TomServer/ServerTLS.swift).
+    // Off by default: NIOSSL (BoringSSL) adds minutes to every clean build, CI's included.
+    traits: [
+        .trait(name: "TLS", description: "Serve wss:// and https:// through NIOSSL (--tls-cert, --tls-key)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -20,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        // Already in the graph through Hummingbird; built only with the TLS trait.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // libsodium from Debian's libsodium-dev, found through pkg-config.
@@ -53,6 +60,7 @@ let package = Package(
                 "TomSignaling",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["TLS"])),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

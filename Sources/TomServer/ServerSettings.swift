@@ -40,6 +40,8 @@ public struct ServerSettings: Sendable, Equatable {
     /// `--require-auth`: every register must carry an Ed25519 proof of its nodeId
     /// (`RegisterAuthenticator`); off, only clients that ask are challenged.
     public var requireAuth = false
+    /// `--tls-cert` / `--tls-key`: the port speaks TLS only (`ServerTLS`; needs the `TLS` trait).
+    public var tls: TLSFiles?
 
     public init() {}
 }

@@ -119,7 +119,7 @@ public final class SignalingServer: Sendable {
             validateUTF8: true
         )
         let builder = HTTPServerBuilder { [self] responder in
-            AdmittingChildChannel(
+            try ServerTLS.wrap(AdmittingChildChannel(
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder,
                     configuration: .init(http1: .init(idleTimeout: .seconds(120)), ws: webSocket),
@@ -130,7 +130,7 @@ public final class SignalingServer: Sendable {
                 admission: admission,
                 requestHeadTimeout: .nanoseconds(settings.requestHeadTimeout.nanoseconds),
                 onRefusal: { [metrics] _ in metrics.countError("rejected_connection") }
-            )
+            ), files: settings.tls)
         }
         return Application(
             responder: CallbackResponder<EndpointContext> { request, context in

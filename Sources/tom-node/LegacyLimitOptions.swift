@@ -48,6 +48,12 @@ struct LegacyLimitOptions: ParsableArguments {
     @Flag(help: "Refuse registers without an Ed25519 proof of the nodeId: every client is sent a challenge on connect (Docs/legacy-protocol.md, 'Authenticated register'). Off, only clients that ask are challenged.")
     var requireAuth = false
 
+    @Option(help: "PEM certificate chain: the port then serves wss:// and https:// only (a build with --traits TLS).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     var settings: ServerSettings {
         var settings = ServerSettings()
         settings.maxMessageBytes = maxMessageBytes
@@ -57,6 +63,7 @@ struct LegacyLimitOptions: ParsableArguments {
         settings.maxConnectionsPerIP = maxConnectionsPerIp
         settings.limitLoopback = limitLoopback
         settings.requireAuth = requireAuth
+        settings.tls = tlsCert.map { TLSFiles(certificateChainPath: $0, privateKeyPath: tlsKey ?? "") }
         settings.coalesceParticipants = .milliseconds(coalesceParticipants)
         settings.requestHeadTimeout = .seconds(requestTimeout)
         settings.messageRate = RateLimit(perSecond: Double(messageRate), burst: messageBurst)
@@ -66,6 +73,10 @@ struct LegacyLimitOptions: ParsableArguments {
     }
 
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard tlsCert == nil || ServerTLS.isAvailable else {
+            throw ValidationError("--tls-cert: this tom-node was built without TLS (swift build --traits TLS)")
+        }
         guard (1024...(64 << 20)).contains(maxMessageBytes) else {
             throw ValidationError("--max-message-bytes must be 1024...67108864, got \(maxMessageBytes)")
         }
