@@ -193,6 +193,7 @@ let package = Package(
             dependencies: [
                 "TomServer",
                 "TomGateway",
+                "TomGatewayNIO",
                 "TomDHT",
                 "TomCrypto",
                 "TomSignaling",

@@ -220,21 +220,7 @@ public actor GatewayRuntime {
             logger.debug("gateway dial failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
             return .failed
         }
-        let frames = AsyncThrowingStream<[UInt8], any Error> {
-            while let event = try await connection.next() {
-                switch event {
-                case .binary(let buffer): return Array(buffer: buffer)
-                case .text(let text): return Array(text.utf8)
-                case .closed: return nil
-                }
-            }
-            return nil
-        }
-        let transport = LinkTransport(
-            // 1 KiB fragments pass any server's frame limit (--max-message-bytes is at least 1 KiB).
-            send: { try await connection.send(binary: $0, fragmentSize: 1024) },
-            close: { try? await connection.close() },
-            remote: endpoint.description)
+        let (frames, transport) = connection.gatewayLink(remote: endpoint.description)
         do {
             return .linked(try await session.initiate(frames: frames, over: transport))
         } catch LinkSession.Failure.ownKey {

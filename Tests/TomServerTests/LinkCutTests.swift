@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import TomDHT
 import TomGateway
+import TomGatewayNIO
 import TomSignaling
 import TomWebSocketClient
 
@@ -45,20 +46,7 @@ import TomWebSocketClient
     /// Dials `port` as gateway `from` does (1 KiB fragments); the session runs in a task.
     func dial(_ from: Gateway, port: Int) async throws -> (WebSocketConnection, Task<Void, Never>) {
         let connection = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: "/tom/link")
-        let frames = AsyncThrowingStream<[UInt8], any Error> {
-            while let event = try await connection.next() {
-                switch event {
-                case .binary(let buffer): return Array(buffer: buffer)
-                case .text(let text): return Array(text.utf8)
-                case .closed: return nil
-                }
-            }
-            return nil
-        }
-        let transport = LinkTransport(
-            send: { try await connection.send(binary: $0, fragmentSize: 1024) },
-            close: { try? await connection.close() },
-            remote: "accepting gateway")
+        let (frames, transport) = connection.gatewayLink(remote: "accepting gateway")
         let task = Task { _ = try? await from.session.initiate(frames: frames, over: transport) }
         return (connection, task)
     }
