@@ -15,6 +15,8 @@ public final class GatewayMetrics: Sendable {
     public let itemsRejected: Counter
     public let signalsForwarded: Counter
     public let signalsReceivedFromLinks: Counter
+    /// Forwarded signals answered `peer not found` because their link died unconfirmed.
+    public let signalsUnconfirmed: Counter
     /// Bytes written to gateway links (frames, all types).
     public let linkBytesOut: Counter
     /// DHT operations done for the topic: announces, roster puts, roster gets, member lookups.
@@ -31,6 +33,7 @@ public final class GatewayMetrics: Sendable {
         itemsRejected = Counter(label: "tom_gateway_items_rejected_total", factory: factory)
         signalsForwarded = Counter(label: "tom_gateway_signals_forwarded_total", factory: factory)
         signalsReceivedFromLinks = Counter(label: "tom_gateway_signals_received_total", factory: factory)
+        signalsUnconfirmed = Counter(label: "tom_gateway_signals_unconfirmed_total", factory: factory)
         linkBytesOut = Counter(label: "tom_gateway_link_bytes_out_total", factory: factory)
         dhtOperations = Dictionary(uniqueKeysWithValues: ["announce", "put", "get", "lookup"].map {
             ($0, Counter(label: "tom_gateway_dht_operations_total", dimensions: [("kind", $0)], factory: factory))

@@ -6,6 +6,7 @@ import TomDHT
 /// The handshake (`hello`, `welcome`, `proof`) proves both keys on fresh nonces; after it,
 /// `items` carries the same signed BEP 44 roster items the DHT stores, `signal` forwards a
 /// legacy signal to the gateway hosting its target, `notFound` answers one that found nobody,
+/// `signalsHandled` confirms signals by count (so one lost with its link is answered),
 /// `broadcast` carries a heartbeat or role-assign to every client of the receiving gateway,
 /// and `keepalive` proves the link is alive when nothing else flows.
 public enum LinkMessage: Sendable, Equatable {
@@ -16,6 +17,8 @@ public enum LinkMessage: Sendable, Equatable {
     /// `replyTo` names the sending client at the origin gateway, for a `notFound` answer.
     case signal(to: String, message: [UInt8], replyTo: UInt64)
     case notFound(replyTo: UInt64)
+    /// The sender has handled the first `n` signals this link carried to it.
+    case signalsHandled(UInt64)
     case broadcast(message: [UInt8])
     case keepalive
     /// The sender is shutting down cleanly.
@@ -46,6 +49,8 @@ public enum LinkMessage: Sendable, Equatable {
             fields = ["y": "signal", "to": .string(to), "m": .bytes(message), "r": .integer(Int64(bitPattern: replyTo))]
         case .notFound(let replyTo):
             fields = ["y": "nf", "r": .integer(Int64(bitPattern: replyTo))]
+        case .signalsHandled(let count):
+            fields = ["y": "ack", "n": .integer(Int64(bitPattern: count))]
         case .broadcast(let message):
             fields = ["y": "bc", "m": .bytes(message)]
         case .keepalive:
@@ -111,6 +116,9 @@ public enum LinkMessage: Sendable, Equatable {
             return .signal(to: to, message: try bytesField("m"), replyTo: try replyTo())
         case "nf":
             return .notFound(replyTo: try replyTo())
+        case "ack":
+            guard let count = root["n"]?.integerValue else { throw .malformed("ack lacks \"n\"") }
+            return .signalsHandled(UInt64(bitPattern: count))
         case "bc":
             return .broadcast(message: try bytesField("m"))
         case "ka":

@@ -27,6 +27,9 @@ public actor MeshHub: SignalingHub {
         /// leave is announced: a nodeId moving between gateways is released by one roster
         /// and claimed by another, and the two pushes can arrive in either order.
         public var leaveDelay: Duration = .milliseconds(300)
+        /// Forwarded signals a link may hold unconfirmed; a gateway that stops confirming
+        /// must not grow the ledger without bound, so its link is cut past this.
+        public var maxUnconfirmedSignals = 65_536
         /// Sends a participants list on every change, as the original server did.
         public var coalesceParticipants: Duration = .zero
         public init() {}
@@ -50,6 +53,10 @@ public actor MeshHub: SignalingHub {
     private var nodeIdBySession: [ClientSession: String] = [:]
     /// Clients whose signals went to another gateway, for a `notFound` answer.
     private var signalSenders: [UInt64: ClientSession] = [:]
+    /// Per link: the signals we forwarded and the receiver has not confirmed yet.
+    private var signalsInFlight: [ObjectIdentifier: SignalsInFlight] = [:]
+    /// Per link: how many signals the other gateway sent us, confirmed back after each one.
+    private var signalsHandled: [ObjectIdentifier: UInt64] = [:]
     private var lastRegistrationTime: Int64 = 0
 
     private var publisher: RosterPublisher
@@ -197,12 +204,29 @@ public actor MeshHub: SignalingHub {
             sender.reply(.peerNotFound, metrics: metrics)
             return
         }
-        signalSenders[sender.id] = sender
-        if link.send(.signal(to: target, message: Array(buffer: message), replyTo: sender.id)) {
-            gatewayMetrics.signalsForwarded.increment()
-        } else {
+        if signalsInFlight[ObjectIdentifier(link), default: SignalsInFlight()].count >= settings.maxUnconfirmedSignals {
+            logger.warning("gateway link cut: it stopped confirming signals", metadata: ["gateway": "\(link.key)"])
             sender.reply(.peerNotFound, metrics: metrics)
+            link.close()
+            return
         }
+        guard link.send(.signal(to: target, message: Array(buffer: message), replyTo: sender.id)) else {
+            sender.reply(.peerNotFound, metrics: metrics)
+            return
+        }
+        signalSenders[sender.id] = sender
+        signalsInFlight[ObjectIdentifier(link), default: SignalsInFlight()].forwarded(replyTo: sender.id)
+        gatewayMetrics.signalsForwarded.increment()
+    }
+
+    /// A link is gone (closed, cut, or replaced): whatever it had not confirmed may be lost.
+    private func forgetSignals(of link: GatewayLink) {
+        signalsHandled[ObjectIdentifier(link)] = nil
+        guard let unconfirmed = signalsInFlight.removeValue(forKey: ObjectIdentifier(link))?.unconfirmed else { return }
+        for sender in unconfirmed {
+            signalSenders[sender]?.reply(.peerNotFound, metrics: metrics)
+        }
+        gatewayMetrics.signalsUnconfirmed.increment(by: unconfirmed.count)
     }
 
     private func rememberRoles(nodeIdJSON: ByteBuffer, rolesJSON: ByteBuffer) {
@@ -236,6 +260,7 @@ public actor MeshHub: SignalingHub {
             let existingInitiator = existing.weInitiated ? ownKey : existing.key
             if existingInitiator == min(ownKey, link.key), !preferred { return false }
             existing.close()
+            forgetSignals(of: existing)
         }
         links[link.key] = link
         inGrace[link.key] = nil
@@ -249,6 +274,7 @@ public actor MeshHub: SignalingHub {
     public func linkDown(_ link: GatewayLink, departed: Bool = false) {
         guard links[link.key] === link else { return }
         links[link.key] = nil
+        forgetSignals(of: link)
         gatewayMetrics.linkedGateways.record(links.count)
         logger.info("gateway link closed", metadata: ["gateway": "\(link.key)", "departed": "\(departed)"])
         guard !departed, settings.linkGrace > .zero else {
@@ -288,8 +314,13 @@ public actor MeshHub: SignalingHub {
             } else {
                 link.send(.notFound(replyTo: replyTo))
             }
+            let handled = signalsHandled[ObjectIdentifier(link), default: 0] + 1
+            signalsHandled[ObjectIdentifier(link)] = handled
+            link.send(.signalsHandled(handled))
         case .notFound(let replyTo):
             signalSenders[replyTo]?.reply(.peerNotFound, metrics: metrics)
+        case .signalsHandled(let count):
+            signalsInFlight[ObjectIdentifier(link)]?.confirm(handled: count)
         case .broadcast(let bytes):
             // Only what a gateway itself would send its clients: a heartbeat or role-assign.
             let buffer = ByteBuffer(bytes: bytes)

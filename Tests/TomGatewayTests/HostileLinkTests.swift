@@ -59,8 +59,9 @@ struct LinkTarget {
     let hub: MeshHub
     let session: LinkSession
 
-    init(handshakeTimeout: Duration = .seconds(5)) {
+    init(handshakeTimeout: Duration = .seconds(5), maxUnconfirmedSignals: Int = 65_536) {
         var settings = MeshHub.Settings()
+        settings.maxUnconfirmedSignals = maxUnconfirmedSignals
         settings.linkGrace = .zero
         settings.leaveDelay = .zero  // a leave is announced at once, so outcomes show at once
         hub = MeshHub(key: key, topic: topic, endpoints: [], settings: settings, clock: TestClock().read)
@@ -87,8 +88,8 @@ struct LinkTarget {
     }
 
     /// A link from `signer` admitted by the hub directly, for hub-level cases.
-    func linkDirectly(_ signer: ItemSigningKey) async -> GatewayLink {
-        let link = GatewayLink(key: GatewayKey(signer.publicKey)!, weInitiated: false, outboxLimitBytes: 1 << 20, close: {})
+    func linkDirectly(_ signer: ItemSigningKey, onClose: @escaping @Sendable () -> Void = {}) async -> GatewayLink {
+        let link = GatewayLink(key: GatewayKey(signer.publicKey)!, weInitiated: false, outboxLimitBytes: 1 << 20, close: onClose)
         _ = await hub.linkUp(link)
         _ = link.outbox.takeAll()
         return link
@@ -316,7 +317,7 @@ struct TestFailure: Error, CustomStringConvertible {
         let link = await target.linkDirectly(target.attacker)
         await target.hub.received(.signal(to: "nobody", message: Array(#"{"type":"signal"}"#.utf8), replyTo: 42), from: link)
         let frames = link.outbox.takeAll().compactMap { try? LinkMessage.decode(Array(buffer: $0)) }
-        #expect(frames == [.notFound(replyTo: 42)])
+        #expect(frames == [.notFound(replyTo: 42), .signalsHandled(1)])
     }
 
     @Test("H-LINK-17 a notFound naming no pending signal is ignored")
@@ -359,6 +360,26 @@ struct TestFailure: Error, CustomStringConvertible {
                                          salt: target.topic.rosterSalt(page: 2), sequenceNumber: 1, key: target.attacker)
         await target.hub.received(.items([crowded, bloated]), from: link)
         #expect(await target.hub.participants().map(\.nodeId) == ["local"])
+    }
+
+    @Test("H-LINK-28 a linked gateway that never confirms forwarded signals is cut, and each unconfirmed sender hears peer not found")
+    func unconfirmedSignals() async {
+        let target = LinkTarget(maxUnconfirmedSignals: 8)
+        let closed = Atomic<Bool>(false)
+        let link = await target.linkDirectly(target.attacker) { closed.store(true, ordering: .relaxed) }
+        var publisher = RosterPublisher(topic: target.topic, key: target.attacker, endpoints: [], now: 1)
+        await target.hub.received(.items(publisher.upsert(entry("remote", at: 1), now: 5)), from: link)
+        let sender = TestClient(id: 78)
+        let notFound = #"{"type":"error","error":"peer not found"}"#
+        for _ in 0..<8 { await target.hub.receive(signal(to: "remote", from: "sender"), from: sender.session) }
+        await target.hub.received(.signalsHandled(3), from: link)
+        for _ in 0..<3 { await target.hub.receive(signal(to: "remote", from: "sender"), from: sender.session) }
+        #expect(sender.received().isEmpty && !closed.load(ordering: .relaxed))
+        // A ninth unconfirmed signal: this gateway is not confirming.
+        await target.hub.receive(signal(to: "remote", from: "sender"), from: sender.session)
+        #expect(sender.received() == [notFound] && closed.load(ordering: .relaxed))
+        await target.hub.linkDown(link)
+        #expect(sender.received().filter { $0 == notFound }.count == 8)
     }
 
     @Test("H-LINK-26 a linked gateway claiming a nodeId with a far-future registration time cannot take it over")

@@ -17,6 +17,7 @@ import Testing
             .items([item, item]),
             .signal(to: "peer-7", message: Array(#"{"type":"signal","to":"peer-7"}"#.utf8), replyTo: .max),
             .notFound(replyTo: 9),
+            .signalsHandled(.max),
             .broadcast(message: Array(#"{"type":"heartbeat","from":"a"}"#.utf8)),
             .keepalive,
             .bye,

@@ -51,6 +51,42 @@ import Testing
         #expect(afterLeave.contains(#"{"type":"presence","action":"leave","nodeId":"B","username":"user","publicKey":""}"#))
     }
 
+    @Test func aSignalUnconfirmedWhenItsLinkDiesAnswersPeerNotFound() async {
+        let mesh = MeshFixture(gateways: 2)
+        await mesh.linkAll()
+        let alice = mesh.client(), bob = mesh.client()
+        await mesh.hubs[0].receive(register("A"), from: alice.session)
+        await mesh.hubs[1].receive(register("B"), from: bob.session)
+        await mesh.pump()
+        _ = alice.received(); _ = bob.received()
+
+        // Delivered and confirmed: the link's later death owes Alice nothing.
+        await mesh.hubs[0].receive(signal(to: "B", from: "A"), from: alice.session)
+        await mesh.pump()
+        #expect(bob.received().count == 1)
+        // This one is still on the wire when the link dies.
+        await mesh.hubs[0].receive(signal(to: "B", from: "A"), from: alice.session)
+        await mesh.cut(0, 1)
+        #expect(alice.received().filter { $0.contains("error") } == [#"{"type":"error","error":"peer not found"}"#])
+        #expect(!bob.received().contains { $0.contains("signal") })
+    }
+
+    @Test func signalsInFlightAreConfirmedByCount() {
+        var inFlight = SignalsInFlight()
+        for sender: UInt64 in [7, 8, 9] { inFlight.forwarded(replyTo: sender) }
+        inFlight.confirm(handled: 1)
+        inFlight.confirm(handled: 0)
+        #expect(inFlight.unconfirmed == [8, 9])
+        inFlight.confirm(handled: 99)
+        #expect(inFlight.unconfirmed.isEmpty)
+        inFlight.forwarded(replyTo: 10)
+        // The earlier over-count confirmed only what existed; the new one stays owed.
+        inFlight.confirm(handled: 3)
+        #expect(inFlight.unconfirmed == [10])
+        inFlight.confirm(handled: 4)
+        #expect(inFlight.unconfirmed.isEmpty)
+    }
+
     @Test func heartbeatsReachEveryOtherClientAndRoleAssignsReachEveryone() async {
         let mesh = MeshFixture(gateways: 2)
         await mesh.linkAll()
