@@ -30,8 +30,11 @@ public actor MeshHub: SignalingHub {
         /// Forwarded signals a link may hold unconfirmed; a gateway that stops confirming
         /// must not grow the ledger without bound, so its link is cut past this.
         public var maxUnconfirmedSignals = 65_536
-        /// Sends a participants list on every change, as the original server did.
+        /// Zero sends a participants list on every change, as the original server did.
         public var coalesceParticipants: Duration = .zero
+        /// List bytes (size times local recipients) per second before changes share one list,
+        /// as on the seed (`ParticipantsPacer`).
+        public var participantsBudget = LocalHub.defaultParticipantsBudget
         public init() {}
     }
 
@@ -65,11 +68,14 @@ public actor MeshHub: SignalingHub {
     /// Gateways whose link dropped, shown until their grace period ends.
     private var inGrace: [GatewayKey: UInt64] = [:]
     private var graceGeneration: UInt64 = 0
-    private var view = ParticipantView()
+    private var view = ParticipantView() {
+        didSet { participantsMessage = nil }
+    }
+    private var participantsMessage: ByteBuffer?
+    private var participantsPacer: ParticipantsPacer
     /// Remote entries gone from their roster, still listed until `leaveDelay` ends.
     private var lingering: [String: (entry: HostedEntry, generation: UInt64)] = [:]
     private var lingerGeneration: UInt64 = 0
-    private var participantsFlushScheduled = false
 
     public init(
         key: ItemSigningKey,
@@ -86,6 +92,7 @@ public actor MeshHub: SignalingHub {
         self.topic = topic
         self.ownKey = GatewayKey(key.publicKey)!
         self.settings = settings
+        self.participantsPacer = ParticipantsPacer(coalesceWindow: settings.coalesceParticipants, budget: settings.participantsBudget)
         self.metrics = metrics
         self.gatewayMetrics = gatewayMetrics
         self.clock = clock
@@ -179,7 +186,7 @@ public actor MeshHub: SignalingHub {
         broadcastLocally(LegacyWire.presence(.join, participant), type: "presence", except: session)
         publish(publisher.upsert(entry, now: clock()))
         refreshView(announceChanges: false)
-        participantsChanged()
+        participantsChanged(registrant: session)
     }
 
     private func unregister(_ nodeId: String, ownedBy session: ClientSession) {
@@ -480,28 +487,46 @@ public actor MeshHub: SignalingHub {
         for link in links.values { link.send(message) }
     }
 
-    private func participantsChanged() {
-        guard settings.coalesceParticipants > .zero else {
+    private func participantsChanged(registrant: ClientSession? = nil) {
+        guard !registrations.isEmpty, !view.ordered.isEmpty else { return }
+        switch participantsPacer.changed(now: .now, cost: { currentParticipantsMessage().readableBytes * registrations.count }) {
+        case .sendNow:
             sendParticipants()
-            return
-        }
-        guard !participantsFlushScheduled else { return }
-        participantsFlushScheduled = true
-        Task { [coalesce = settings.coalesceParticipants] in
-            try? await Task.sleep(for: coalesce)
-            self.flushParticipants()
+        case .hold(let coalesced, let flushAt):
+            if coalesced {
+                metrics.participantsCoalesced.increment()
+                if let registrant { sendParticipants(to: registrant) }
+            }
+            guard let flushAt else { return }
+            Task {
+                try? await Task.sleep(until: flushAt, clock: .continuous)
+                self.flushParticipants()
+            }
         }
     }
 
     private func flushParticipants() {
-        participantsFlushScheduled = false
-        sendParticipants()
+        let sending = !registrations.isEmpty && !view.ordered.isEmpty
+        participantsPacer.flushing(cost: sending ? currentParticipantsMessage().readableBytes * registrations.count : 0, now: .now)
+        if sending { sendParticipants() }
     }
 
-    private func sendParticipants() {
-        guard !registrations.isEmpty, !view.ordered.isEmpty else { return }
-        let message = LegacyWire.participants(view.participants)
-        let recipients = broadcastLocally(message, type: "participants", except: nil, isSnapshot: true)
+    private func currentParticipantsMessage() -> ByteBuffer {
+        let message = participantsMessage ?? LegacyWire.participants(view.participants)
+        participantsMessage = message
+        return message
+    }
+
+    /// To every local client, or to `registrant` alone (its first list, past the budget).
+    private func sendParticipants(to registrant: ClientSession? = nil) {
+        let message = currentParticipantsMessage()
+        let recipients: Int
+        if let registrant {
+            recipients = registrant.send(message, isSnapshot: true) == .queued ? 1 : 0
+            metrics.countOut(type: "participants", messages: recipients, bytes: recipients * message.readableBytes)
+        } else {
+            recipients = broadcastLocally(message, type: "participants", except: nil, isSnapshot: true)
+        }
         let local = view.ordered.count(where: { $0.host == ownKey })
         gatewayMetrics.localEntriesServed.increment(by: local * recipients)
         gatewayMetrics.remoteEntriesServed.increment(by: (view.ordered.count - local) * recipients)

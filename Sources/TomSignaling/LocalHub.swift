@@ -19,16 +19,12 @@ public actor LocalHub: SignalingHub {
     private var registrations: OrderedDictionary<String, Registration> = [:]
     private var nodeIdBySession: [ClientSession: String] = [:]
     private var participantsMessage: ByteBuffer?
-    private var participantsFlushScheduled = false
+    private var participantsPacer: ParticipantsPacer
     /// Set once a degrading seed handed its clients to another hub; calls still arriving
     /// here (already queued when the server switched hubs) go on to it, in order.
     private var successor: (any SignalingHub)?
 
     private let metrics: SignalingMetrics
-    private let coalesceParticipants: Duration
-    /// Participants-list bytes (list size times recipients) broadcast per second before
-    /// further changes share one list.
-    private var participantsBudget: TokenBucket
 
     /// 32 MiB of participants lists a second, 64 MiB at once. A list to everyone costs
     /// N x (about 150 bytes x N): 60 KB with 20 clients, 15 MB with 1,000. Only a join storm
@@ -40,10 +36,8 @@ public actor LocalHub: SignalingHub {
 
     /// - Parameter coalesceParticipants: zero sends a participants list on every change, as the
     ///   original did; a positive window sends one list per window after a burst of changes.
-    /// - Parameter participantsBudget: with no coalescing window, a list to everyone per
-    ///   change while this budget of list bytes (size times recipients) allows, which is the
-    ///   legacy behaviour; past it, a registrant still gets its list at once, and everyone
-    ///   else one list, for all the changes, when the budget has room again.
+    /// - Parameter participantsBudget: list bytes (size times recipients) per second before
+    ///   changes share one list (`ParticipantsPacer`).
     /// - Parameter registrationClock: stamps registrations (microseconds since the epoch in
     ///   tom-node), so a degrading seed hands its clients over in their true network order.
     public init(
@@ -53,8 +47,7 @@ public actor LocalHub: SignalingHub {
         registrationClock: @escaping @Sendable () -> Int64 = { 0 }
     ) {
         self.metrics = metrics
-        self.coalesceParticipants = coalesceParticipants
-        self.participantsBudget = TokenBucket(participantsBudget)
+        self.participantsPacer = ParticipantsPacer(coalesceWindow: coalesceParticipants, budget: participantsBudget)
         self.registrationClock = registrationClock
     }
 
@@ -151,50 +144,24 @@ public actor LocalHub: SignalingHub {
     private func participantsChanged(registrant: ClientSession? = nil) {
         participantsMessage = nil
         metrics.registeredParticipants.record(registrations.count)
-        guard coalesceParticipants > .zero else {
-            paceParticipants(registrant: registrant)
-            return
-        }
-        guard !participantsFlushScheduled else { return }
-        participantsFlushScheduled = true
-        Task { [coalesceParticipants] in
-            try? await Task.sleep(for: coalesceParticipants)
-            self.flushParticipants()
-        }
-    }
-
-    /// A list to everyone while the budget allows (the legacy behaviour). Past it, the
-    /// registrant still gets its list at once (it knows nobody yet; the others just had a
-    /// presence join), and everyone gets one list for all the changes when the budget has
-    /// room again.
-    private func paceParticipants(registrant: ClientSession?) {
         guard !registrations.isEmpty else { return }
-        let message = currentParticipantsMessage()
-        let cost = message.readableBytes * registrations.count
-        let now = ContinuousClock.now
-        if !participantsFlushScheduled, participantsBudget.take(cost: cost, now: now) {
+        switch participantsPacer.changed(now: .now, cost: { currentParticipantsMessage().readableBytes * registrations.count }) {
+        case .sendNow:
             sendParticipants()
-            return
+        case .hold(let coalesced, let flushAt):
+            if coalesced {
+                metrics.participantsCoalesced.increment()
+                let message = currentParticipantsMessage()
+                if let registrant, registrant.send(message, isSnapshot: true) == .queued {
+                    metrics.countOut(type: "participants", messages: 1, bytes: message.readableBytes)
+                }
+            }
+            guard let flushAt else { return }
+            Task {
+                try? await Task.sleep(until: flushAt, clock: .continuous)
+                self.flushParticipants()
+            }
         }
-        metrics.participantsCoalesced.increment()
-        if let registrant, registrant.send(message, isSnapshot: true) == .queued {
-            metrics.countOut(type: "participants", messages: 1, bytes: message.readableBytes)
-        }
-        guard !participantsFlushScheduled else { return }
-        participantsFlushScheduled = true
-        let due = participantsBudget.nextAvailable(cost: cost, after: now)
-        Task {
-            try? await Task.sleep(until: due, clock: .continuous)
-            self.flushPacedParticipants()
-        }
-    }
-
-    private func flushPacedParticipants() {
-        participantsFlushScheduled = false
-        guard successor == nil, !registrations.isEmpty else { return }
-        let message = currentParticipantsMessage()
-        participantsBudget.forceTake(cost: message.readableBytes * registrations.count, now: .now)
-        sendParticipants()
     }
 
     private func currentParticipantsMessage() -> ByteBuffer {
@@ -204,9 +171,9 @@ public actor LocalHub: SignalingHub {
     }
 
     private func flushParticipants() {
-        participantsFlushScheduled = false
-        guard successor == nil else { return }
-        sendParticipants()
+        let sending = successor == nil && !registrations.isEmpty
+        participantsPacer.flushing(cost: sending ? currentParticipantsMessage().readableBytes * registrations.count : 0, now: .now)
+        if sending { sendParticipants() }
     }
 
     private func sendParticipants() {

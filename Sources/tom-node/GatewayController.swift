@@ -20,6 +20,7 @@ actor GatewayController {
     private let topic: Topic
     private let gatewayMetrics: GatewayMetrics
     private let coalesceParticipants: Duration
+    private let participantsBudget: RateLimit
     private let logger: Logger
 
     private var server: SignalingServer?
@@ -32,9 +33,10 @@ actor GatewayController {
 
     init(
         node: NodeOptions, dht: PeerDHTOptions, options: GatewayOptions, identity: NodeIdentity,
-        coalesceParticipants: Duration, gatewayMetrics: GatewayMetrics, logger: Logger
+        coalesceParticipants: Duration, participantsBudget: RateLimit, gatewayMetrics: GatewayMetrics, logger: Logger
     ) {
         self.coalesceParticipants = coalesceParticipants
+        self.participantsBudget = participantsBudget
         self.node = node
         self.dht = dht
         self.options = options
@@ -55,6 +57,7 @@ actor GatewayController {
         var settings = MeshHub.Settings()
         settings.linkGrace = .seconds(options.linkGrace)
         settings.coalesceParticipants = coalesceParticipants
+        settings.participantsBudget = participantsBudget
         return MeshHub(
             key: key,
             topic: topic,

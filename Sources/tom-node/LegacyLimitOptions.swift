@@ -42,7 +42,7 @@ struct LegacyLimitOptions: ParsableArguments {
     @Option(help: "Registers one connection may send at once.")
     var registerBurst: Int = defaults.registerRate.burst
 
-    @Option(help: "Seed: bytes of participants lists (size x recipients) broadcast per second, 2 s of it at once; past it, a registrant still gets its list and everyone else one list for all changes when there is room. 0 = a list to everyone per change, always (legacy).")
+    @Option(help: "Bytes of participants lists (size x recipients) broadcast per second, 2 s of it at once; past it, a registrant still gets its list and everyone else one list for all changes when there is room. 0 = a list to everyone per change, always (legacy).")
     var participantsBudget: Int = Int(defaults.participantsBudget.perSecond)
 
     @Flag(help: "Refuse registers without an Ed25519 proof of the nodeId: every client is sent a challenge on connect (Docs/legacy-protocol.md, 'Authenticated register'). Off, only clients that ask are challenged.")

@@ -53,7 +53,7 @@ struct TomNodeCommand: AsyncParsableCommand {
         let metrics = SignalingMetrics(factory: factory)
         let controller = GatewayController(
             node: node, dht: dht, options: gateway, identity: identity,
-            coalesceParticipants: settings.coalesceParticipants, gatewayMetrics: GatewayMetrics(factory: factory), logger: logger)
+            coalesceParticipants: settings.coalesceParticipants, participantsBudget: settings.participantsBudget, gatewayMetrics: GatewayMetrics(factory: factory), logger: logger)
         let hub: any SignalingHub
         var mesh: MeshHub?
         if mode == .peer {

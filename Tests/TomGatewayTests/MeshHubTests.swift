@@ -87,6 +87,33 @@ import Testing
         #expect(inFlight.unconfirmed.isEmpty)
     }
 
+    @Test func pastTheParticipantsBudgetRegistrantsGetTheirListAndOthersOneLater() async throws {
+        var settings = MeshHub.Settings()
+        // Room for about one small list, then 2,000 bytes a second.
+        settings.participantsBudget = RateLimit(perSecond: 2_000, burst: 100)
+        let key = ItemSigningKey(seed: [UInt8](repeating: 9, count: 32))!
+        let hub = MeshHub(key: key, topic: Topic(name: "budget"), endpoints: [], settings: settings, clock: TestClock().read)
+        let clients = (1...6).map { TestClient(id: UInt64($0)) }
+        var seen: [String] = []
+        for (index, client) in clients.enumerated() {
+            await hub.receive(register("n\(index)"), from: client.session)
+            let own = client.received()
+            #expect(own.last?.contains(#""nodeId":"n\#(index)""#) == true)
+            seen += index == 0 ? own : clients[0].received()
+        }
+        #expect(seen.filter { $0.contains(#""action":"join""#) }.count == 5)
+        #expect(seen.filter { $0.contains(#""type":"participants""#) }.count < 5)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !(seen.last?.contains(#""nodeId":"n5""#) == true && seen.last?.contains("participants") == true) {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the merged list never came")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+            seen += clients[0].received()
+        }
+    }
+
     @Test func heartbeatsReachEveryOtherClientAndRoleAssignsReachEveryone() async {
         let mesh = MeshFixture(gateways: 2)
         await mesh.linkAll()
