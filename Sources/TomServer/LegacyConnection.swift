@@ -49,7 +49,7 @@ struct LegacyConnection {
     }
 
     private func readMessages(_ inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        var limiter = MessageRateLimiter(messageRate: settings.messageRate, registerRate: settings.registerRate)
+        var limiter = MessageRateLimiter(messageRate: settings.messageRate, byteRate: settings.byteRate, registerRate: settings.registerRate)
         var closing = false
         var registerAuth = registerAuth
         registerAuth.open(session, clientAsked: clientAskedForAuth, metrics: metrics)
@@ -58,7 +58,7 @@ struct LegacyConnection {
                 // After a rate-limit close, the rest is read and dropped until the close
                 // handshake ends (or the close timeout cuts the connection).
                 guard !closing else { continue }
-                if let violation = limiter.admitMessage(now: .now) {
+                if let violation = limiter.admitMessage(size: message.size, now: .now) {
                     closing = true
                     await closeForRate(violation, outbound: outbound)
                     continue
@@ -139,6 +139,16 @@ extension LegacyRequest {
         case .heartbeat: "heartbeat"
         case .roleAssign: "role-assign"
         case .ignored, .rejected: "other"
+        }
+    }
+}
+
+extension WebSocketMessage {
+    /// Its payload length, charged to the sender's byte rate.
+    var size: Int {
+        switch self {
+        case .text(let string): string.utf8.count
+        case .binary(let bytes): bytes.readableBytes
         }
     }
 }

@@ -27,6 +27,10 @@ public struct ServerSettings: Sendable, Equatable {
     /// Sustained 100/s, 500 at once: a legacy client sends a heartbeat every 5 s and a few
     /// dozen signals per WebRTC session.
     public var messageRate = RateLimit(perSecond: 100, burst: 500)
+    /// Message bytes one connection may send; over it, it is closed with 1008. 1 MiB/s
+    /// sustained and 8 MiB at once: a WebRTC offer is a few KB, so only a client that floods
+    /// others' queues with large signals gets there.
+    public var byteRate = RateLimit(perSecond: 1_048_576, burst: 8 << 20)
     /// Registers one connection may send; over it, it is closed with 1008. A client registers
     /// once per connection; each register costs a presence and a participants list to everyone.
     public var registerRate = RateLimit(perSecond: 0.5, burst: 10)

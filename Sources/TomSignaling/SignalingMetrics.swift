@@ -20,7 +20,7 @@ public final class SignalingMetrics: Sendable {
     /// Message types counted by name; anything else counts as "other".
     public static let inboundTypes = ["register", "signal", "heartbeat", "role-assign", "other"]
     public static let outboundTypes = ["participants", "presence", "signal", "heartbeat", "role-assign", "error", "challenge"]
-    public static let errorKinds = LegacyError.allCases.map(\.metricName) + ["protocol", "oversize", "backpressure", "rejected_connection", "message_rate", "register_rate"]
+    public static let errorKinds = LegacyError.allCases.map(\.metricName) + ["protocol", "oversize", "backpressure", "rejected_connection", "message_rate", "byte_rate", "register_rate"]
         + RegisterAuthError.allCases.map(\.metricName)
 
     public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {

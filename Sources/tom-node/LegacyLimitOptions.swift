@@ -36,6 +36,12 @@ struct LegacyLimitOptions: ParsableArguments {
     @Option(help: "Messages one connection may send at once.")
     var messageBurst: Int = defaults.messageRate.burst
 
+    @Option(help: "Message bytes per second one connection may send, sustained; over it (or --byte-burst at once) it is closed with 1008. 0 = no limit.")
+    var byteRate: Int = Int(defaults.byteRate.perSecond)
+
+    @Option(help: "Message bytes one connection may send at once.")
+    var byteBurst: Int = defaults.byteRate.burst
+
     @Option(help: "Registers per minute one connection may send, sustained; over it (or --register-burst at once) it is closed with 1008. 0 = no limit.")
     var registerRate: Int = Int(defaults.registerRate.perSecond * 60)
 
@@ -68,6 +74,7 @@ struct LegacyLimitOptions: ParsableArguments {
         settings.requestHeadTimeout = .seconds(requestTimeout)
         settings.messageRate = RateLimit(perSecond: Double(messageRate), burst: messageBurst)
         settings.registerRate = RateLimit(perSecond: Double(registerRate) / 60, burst: registerBurst)
+        settings.byteRate = RateLimit(perSecond: Double(byteRate), burst: byteBurst)
         settings.participantsBudget = RateLimit(perSecond: Double(participantsBudget), burst: participantsBudget * 2)
         return settings
     }
@@ -96,6 +103,9 @@ struct LegacyLimitOptions: ParsableArguments {
         }
         for (name, rate) in [("--message-rate", messageRate), ("--register-rate", registerRate)] where !(0...1_000_000).contains(rate) {
             throw ValidationError("\(name) must be 0...1000000, got \(rate)")
+        }
+        guard (0...(1 << 40)).contains(byteRate), (1...(1 << 40)).contains(byteBurst) else {
+            throw ValidationError("--byte-rate must be 0...\(1 << 40) and --byte-burst 1...\(1 << 40) bytes, got \(byteRate) and \(byteBurst)")
         }
         guard (0...(1 << 40)).contains(participantsBudget) else {
             throw ValidationError("--participants-budget must be 0...\(1 << 40) bytes per second, got \(participantsBudget)")

@@ -105,6 +105,23 @@ import TomWebSocketClient
         }
     }
 
+    @Test("H-WS-30 more message bytes than the byte burst close the connection with 1008")
+    func byteFlood() async throws {
+        try await TestServer.with({ $0.byteRate = .init(perSecond: 1, burst: 64 * 1024) }) { server in
+            let other = try await bystander(server)
+            let flooder = try await server.connect()
+            let large = #"{"type":"heartbeat","pad":""# + String(repeating: "x", count: 16 * 1024) + #""}"#
+            try await flooder.connection.send(texts: Array(repeating: large, count: 8))
+            #expect(try await flooder.closeCode() == 1008)
+            #expect(try await server.metric(#"tom_errors_total{kind="byte_rate"}"#) == 1)
+            try await other.sync()
+            // Small messages of the same count stay far within the byte burst.
+            let polite = try await server.connect()
+            try await polite.connection.send(texts: Array(repeating: #"{"type":"heartbeat"}"#, count: 8))
+            try await polite.sync()
+        }
+    }
+
     @Test("H-WS-20 a register storm past the participants budget merges lists; registrants still get theirs at once")
     func registerStormMergesLists() async throws {
         try await TestServer.with({ $0.participantsBudget = .init(perSecond: 2_000, burst: 2_000) }) { server in
