@@ -25,7 +25,8 @@ import Testing
         }
     }
 
-    @Test func signalsFindTheirTargetAtAnyGatewayOrAnswerPeerNotFound() async {
+    /// Alice registered at gateway 0 and Bob at 1, each having seen the other.
+    func aliceAndBobAtTwoLinkedGateways() async -> (MeshFixture, TestClient, TestClient) {
         let mesh = MeshFixture(gateways: 2)
         await mesh.linkAll()
         let alice = mesh.client(), bob = mesh.client()
@@ -33,6 +34,11 @@ import Testing
         await mesh.hubs[1].receive(register("B"), from: bob.session)
         await mesh.pump()
         _ = alice.received(); _ = bob.received()
+        return (mesh, alice, bob)
+    }
+
+    @Test func signalsFindTheirTargetAtAnyGatewayOrAnswerPeerNotFound() async {
+        let (mesh, alice, bob) = await aliceAndBobAtTwoLinkedGateways()
 
         await mesh.hubs[0].receive(signal(to: "B", from: "A"), from: alice.session)
         await mesh.pump()
@@ -52,13 +58,7 @@ import Testing
     }
 
     @Test func aSignalUnconfirmedWhenItsLinkDiesAnswersPeerNotFound() async {
-        let mesh = MeshFixture(gateways: 2)
-        await mesh.linkAll()
-        let alice = mesh.client(), bob = mesh.client()
-        await mesh.hubs[0].receive(register("A"), from: alice.session)
-        await mesh.hubs[1].receive(register("B"), from: bob.session)
-        await mesh.pump()
-        _ = alice.received(); _ = bob.received()
+        let (mesh, alice, bob) = await aliceAndBobAtTwoLinkedGateways()
 
         // Delivered and confirmed: the link's later death owes Alice nothing.
         await mesh.hubs[0].receive(signal(to: "B", from: "A"), from: alice.session)
