@@ -159,7 +159,7 @@ let package = Package(
             ]
         ),
         // The multi-node DHT simulator: scenario engine and reports, and its command line.
-        .target(name: "TomSim", dependencies: ["TomDHT", "Bencode"]),
+        .target(name: "TomSim", dependencies: ["TomDHT", "Bencode", "TomGateway", "TomSignaling"]),
         .executableTarget(
             name: "tom-sim",
             dependencies: ["TomSim", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -3,7 +3,10 @@ import TomDHT
 /// Turns what a run recorded into its report.
 enum ReportBuilder {
     /// Kinds listed first, in this order; any other kind follows in order of appearance.
-    static let kindOrder = ["find_node", "put", "get", "get (retry)", "get (end of run)", "announce", "get_peers"]
+    static let kindOrder = [
+        "find_node", "put", "get", "get (retry)", "get (end of run)", "announce", "get_peers",
+        "roster announce", "roster members", "roster put", "roster get",
+    ]
 
     static func build(
         options: SimulationOptions,

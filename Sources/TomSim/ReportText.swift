@@ -11,6 +11,9 @@ extension SimulationReport {
             scenario += ", partition \(percent(partition.share)) at +\(format(partition.startSeconds))s for \(format(partition.durationSeconds))s"
         }
         if let retries = o.lookupRetries { scenario += ", lookup retries \(retries)" }
+        if let roster = o.roster {
+            scenario += ", roster: \(roster.gateways) gateways, \(roster.registrations) registrations (\(percent(roster.leaveShare)) leave), refresh \(format(roster.refreshSeconds))s"
+        }
         lines.append("tom-sim: \(scenario)")
         lines.append("phases (simulated s): " + phases.map { "\($0.name) \(format($0.startSeconds))-\(format($0.endSeconds))" }.joined(separator: ", "))
         let n = network

@@ -35,7 +35,7 @@ public struct Simulation {
             LookupWorkload(count: options.lookups),
             ItemWorkload(count: options.puts),
             TopicWorkload(count: options.topics, members: options.topicMembers, queries: options.topicQueries),
-            // Roster propagation to virtual legacy clients goes here once the gateway exists.
+            RosterWorkload(plan: options.roster),
         ]
     }
 
@@ -177,7 +177,7 @@ public struct Simulation {
     }
 
     private mutating func churnLeave() {
-        guard let leaver = context.population.live.randomElement(excluding: [routerIndex], using: &churnRandom) else { return }
+        guard let leaver = context.population.live.randomElement(excluding: context.pinned.union([routerIndex]), using: &churnRandom) else { return }
         // Its operations end with it.
         let keys = context.tracked.keys.filter { $0.node == leaver }.sorted { $0.operation < $1.operation }
         for key in keys {

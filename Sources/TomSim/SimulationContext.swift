@@ -26,6 +26,9 @@ struct SimulationContext {
     /// generators, so changing one does not reshuffle the others.
     var random: DHTRandom
     var partitionActive = false
+    /// Nodes churn never removes (besides the router): a workload's long-lived servers,
+    /// such as the roster workload's gateways.
+    var pinned: Set<Int> = []
 
     let start: DHTTime
     let measuredStart: DHTTime

@@ -50,6 +50,9 @@ public struct SimulationOptions: Codable, Hashable, Sendable {
     public var topics = 5
     public var topicMembers = 8
     public var topicQueries = 5
+    /// Roster propagation to virtual legacy clients through gateways; nil (the default) runs
+    /// none, and leaves the report of a run without it as it was.
+    public var roster: RosterPlan?
 
     public init() {}
 
@@ -81,6 +84,7 @@ public struct SimulationOptions: Codable, Hashable, Sendable {
         if let lookupRetries, !(0...5).contains(lookupRetries) { problems.append("--lookup-retries must be within 0...5") }
         if topics > 0, topicMembers < 1 { problems.append("--topic-members must be at least 1 when there are topics") }
         if let partition { problems += partition.problems(duration: durationSeconds) }
+        if let roster { problems += roster.problems(nodes: nodes) }
         return problems
     }
 }

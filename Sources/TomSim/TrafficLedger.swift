@@ -72,6 +72,8 @@ struct TrafficLedger {
         case .announcePeer(let arguments): arguments.infoHash
         case .get(let arguments): arguments.target
         case .put(let arguments): arguments.target
+        case .getSignedPeers(let arguments): arguments.infoHash
+        case .announceSignedPeer(let arguments): arguments.infoHash
         default: nil  // ping, and methods that name no target of ours
         }
     }

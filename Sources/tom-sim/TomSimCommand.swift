@@ -59,6 +59,18 @@ struct TomSimCommand: ParsableCommand {
     @Option(name: .customLong("topic-queries"), help: "get_peers per topic, from nodes that did not announce.")
     var topicQueries = 5
 
+    @Option(name: .customLong("roster-gateways"), help: "Gateways running the real roster logic (TomGateway) over the DHT for virtual legacy clients; 0 (default) runs no roster workload.")
+    var rosterGateways = 0
+
+    @Option(name: .customLong("roster-registrations"), help: "Virtual legacy clients registering at random gateways (default \(RosterPlan.defaultRegistrations)).")
+    var rosterRegistrations: Int?
+
+    @Option(name: .customLong("roster-leave-share"), help: "Share of those clients that leave again (default \(RosterPlan.defaultLeaveShare)).")
+    var rosterLeaveShare: Double?
+
+    @Option(name: .customLong("roster-refresh"), help: "Simulated seconds between a gateway's pulls, like --gateway-refresh (default 15).")
+    var rosterRefresh: String?
+
     @Option(help: "Simulated seconds of the measured phase (suffix s, m or h allowed).")
     var duration = "300"
 
@@ -160,6 +172,17 @@ struct TomSimCommand: ParsableCommand {
         options.topics = topics
         options.topicMembers = topicMembers
         options.topicQueries = topicQueries
+        if rosterGateways > 0 {
+            var roster = RosterPlan(gateways: rosterGateways)
+            if let rosterRegistrations { roster.registrations = rosterRegistrations }
+            if let rosterLeaveShare { roster.leaveShare = rosterLeaveShare }
+            if let rosterRefresh { roster.refreshSeconds = try seconds(rosterRefresh, "--roster-refresh") }
+            options.roster = roster
+        } else if rosterGateways < 0 {
+            throw ValidationError("--roster-gateways must be 0 (off) or within 2...64")
+        } else if rosterRegistrations != nil || rosterLeaveShare != nil || rosterRefresh != nil {
+            throw ValidationError("--roster-registrations, --roster-leave-share and --roster-refresh need --roster-gateways")
+        }
         options.durationSeconds = try seconds(duration, "--duration")
         options.joinSeconds = try seconds(join, "--join")
         options.warmupSeconds = try seconds(warmup, "--warmup")

@@ -1,0 +1,92 @@
+import TomDHT
+import TomGateway
+import TomSignaling
+
+/// One gateway of the roster workload: the real TomGateway parts (its `RosterPublisher`, its
+/// `GatewayDirectory` and the `ParticipantView` its legacy clients would get) plus the
+/// bookkeeping of what it has in flight on its DHT node. No links: in the simulator the DHT
+/// is the only path between gateways, so what converges here converges by the pull alone.
+struct SimulatedGateway {
+    let node: Int
+    let key: GatewayKey
+    var publisher: RosterPublisher
+    var directory: GatewayDirectory
+    private(set) var view = ParticipantView()
+    /// The clients registered here, by nodeId.
+    private(set) var own: [String: RosterEntry] = [:]
+    private var lastRegisteredAt: Int64 = 0
+
+    // Publication, as the runtime does it: changes within `publishDelay` go out as one put per
+    // page (the newest item of each salt), one put after the other.
+    var unpublished: [[UInt8]: MutableItem] = [:]
+    var publishScheduled = false
+    var putQueue: [MutableItem] = []
+    var putting = false
+    /// The newest `seq` of each page that a put stored on at least one node: what a reader
+    /// can be expected to find.
+    var storedSequenceNumbers: [Int: Int64] = [:]
+
+    // Membership and the refresh cycle.
+    var lastAnnounce: DHTTime?
+    var announceStored = false
+    /// Other gateways found under the topic; kept once found, like a link.
+    var members: Set<GatewayKey> = []
+    var pullsInFlight = 0
+    var cycleRunning = false
+
+    init(node: Int, signingKey: ItemSigningKey, topic: Topic, endpoint: String, nowMicroseconds: Int64) {
+        self.node = node
+        let key = GatewayKey(signingKey.publicKey)!
+        self.key = key
+        publisher = RosterPublisher(topic: topic, key: signingKey, endpoints: [endpoint], now: nowMicroseconds)
+        directory = GatewayDirectory(topic: topic, ownKey: key)
+        rebuildView()
+    }
+
+    /// Registers a client here; returns its entry and the items to put.
+    mutating func register(_ participant: Participant, nowMicroseconds: Int64) -> (RosterEntry, [MutableItem]) {
+        // Registration times are unique per gateway (they order the participants list).
+        lastRegisteredAt = max(nowMicroseconds, lastRegisteredAt + 1)
+        let entry = RosterEntry(participant: participant, registeredAt: lastRegisteredAt)
+        own[entry.nodeId] = entry
+        let items = publisher.upsert(entry, now: nowMicroseconds)
+        rebuildView()
+        return (entry, items)
+    }
+
+    mutating func leave(nodeId: String, nowMicroseconds: Int64) -> [MutableItem] {
+        own[nodeId] = nil
+        let items = publisher.remove(nodeId: nodeId, now: nowMicroseconds)
+        rebuildView()
+        return items
+    }
+
+    /// Feeds a pulled item to the directory; true when it changed what this gateway holds.
+    mutating func accept(_ item: MutableItem) throws(GatewayRecordError) -> Bool {
+        guard case .accepted(let member) = try directory.accept(item) else { return false }
+        if directory.roster(of: member)?.manifest?.withdrawn == true { directory.forget(member) }
+        rebuildView()
+        return true
+    }
+
+    /// The `seq` held of `member`'s `page`, for a `get` that asks only for newer.
+    func heldSequenceNumber(of member: GatewayKey, page: Int) -> Int64? {
+        directory.roster(of: member)?.heldItems.first { directory.topic.rosterPage(salt: $0.salt) == page }?.sequenceNumber
+    }
+
+    /// Entry pages 1...n of members whose held pages do not match their manifest.
+    func pagesToComplete(of member: GatewayKey) -> [Int] {
+        guard let roster = directory.roster(of: member), roster.manifest != nil, !roster.isComplete else { return [] }
+        return roster.pagesToRefresh.filter { $0 > 0 }
+    }
+
+    /// The view the legacy clients get: own clients plus every verified roster, merged by
+    /// the same rule (`ParticipantView`) as the hub's.
+    private mutating func rebuildView() {
+        var sources: [(host: GatewayKey, entries: [RosterEntry])] = [(key, own.values.sorted { $0.registeredAt < $1.registeredAt })]
+        for member in directory.members.keys.sorted() {
+            if let roster = directory.roster(of: member) { sources.append((member, roster.entries)) }
+        }
+        view = ParticipantView(sources: sources)
+    }
+}
