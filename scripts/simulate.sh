@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A ~1,000-node tom-sim run of the real DHT core, with assertions on its figures (for CI).
+# A ~1,000-node tom-sim run of the real DHT core, with assertions on its figures (for CI),
+# including roster propagation through 6 gateways running the real TomGateway logic.
 #
 # Uses the debug build that `swift build --build-tests` already made (building tom-sim if it
 # is missing), with a workload small enough for a debug build: a release build of the whole
@@ -19,7 +20,8 @@ fi
 started=$(date +%s)
 "$TOM_SIM" --nodes 1000 --seed 7 --loss 0.02 --churn 0.2 --vanilla-share 0.2 \
     --join 30 --warmup 20 --duration 45 --lookups 100 --puts 8 --topics 3 \
-    --topic-members 6 --topic-queries 4 --progress-seconds 10 \
+    --topic-members 6 --topic-queries 4 --roster-gateways 6 --roster-registrations 80 \
+    --roster-leave-share 0.5 --progress-seconds 10 \
     --json "$OUT/report.json" --html "$OUT/report.html" "$@" | tee "$OUT/summary.txt"
 echo "simulate: finished in $(( $(date +%s) - started )) s; reports in $OUT/"
 
@@ -42,6 +44,25 @@ check("find_node p99 hops <= 8", lookups.get("hopsP99", 99) <= 8, lookups.get("h
 check("find_node messages per lookup < 80", 0 < lookups.get("messagesPerOperation", {}).get("mean", 0) < 80,
       lookups.get("messagesPerOperation", {}).get("mean"))
 for kind, floor in [("put", 1.0), ("get", 0.85), ("announce", 1.0), ("get_peers", 0.85)]:
+    op = ops.get(kind, {})
+    check(f"{kind} success >= {floor}", op.get("successRate", 0) >= floor, f"{op.get('succeeded')}/{op.get('completed')}")
+
+# Roster propagation through the real gateway logic (RosterWorkload, 6 gateways).
+figures = {figure["name"]: figure["value"] for figure in report["workloadFigures"]}
+gateways = figures.get("roster gateways", 0)
+check("roster: 6 gateways ran", gateways == 6, gateways)
+check("roster: registrations converged at every other gateway >= 0.95",
+      figures.get("registrations converged, share", 0) >= 0.95, figures.get("registrations converged, share"))
+check("roster: registration converged p99 <= 60 s (4 refresh intervals)",
+      0 < figures.get("registration converged after, p99", 999) <= 60, figures.get("registration converged after, p99"))
+leaves = figures.get("roster leaves", 0)
+check("roster: leaves happened and >= 95% were dropped everywhere",
+      leaves > 0 and figures.get("leaves dropped by every other gateway", 0) >= 0.95 * leaves,
+      f"{figures.get('leaves dropped by every other gateway')}/{leaves}")
+check("roster: every gateway's final view is exact", figures.get("gateways whose final view is exact") == gateways,
+      f"{figures.get('gateways whose final view is exact')}/{gateways}")
+check("roster: no item refused", figures.get("roster items refused") == 0, figures.get("roster items refused"))
+for kind, floor in [("roster put", 0.95), ("roster members", 0.9), ("roster get", 0.9)]:
     op = ops.get(kind, {})
     check(f"{kind} success >= {floor}", op.get("successRate", 0) >= floor, f"{op.get('succeeded')}/{op.get('completed')}")
 check("routing tables became healthy", report["convergence"]["routingHealthySeconds"] is not None,

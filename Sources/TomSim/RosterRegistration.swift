@@ -13,6 +13,8 @@ struct RosterRegistration {
     /// Set when it registered: the entry its gateway published.
     var entry: RosterEntry?
     var leftAt: DHTTime?
+    /// Its leave time came before every other gateway showed it: it leaves once they have.
+    var leaveDeferred = false
     var visibleAt: [DHTTime?]
     var goneAt: [DHTTime?]
     /// From its registration until the last other gateway showed it.

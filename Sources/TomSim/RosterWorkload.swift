@@ -14,8 +14,9 @@ import TomSignaling
 /// its legacy clients would get. There are no links here: the DHT is the only path.
 ///
 /// Virtual clients register at random gateways over the first two thirds of the measured
-/// phase; a share of them leave again. Each registration is timed until every other gateway
-/// shows it, each leave until every other gateway has dropped it. Gateways keep refreshing
+/// phase; a share of them leave again (not before every other gateway has shown them). Each
+/// registration is timed until every other gateway shows it, each leave until every other
+/// gateway has dropped it. Gateways keep refreshing
 /// for two refresh intervals past the measured phase, then their final views are compared
 /// with the truth. Gateways are pinned: churn never removes them (they are servers).
 struct RosterWorkload: Workload {
@@ -42,18 +43,6 @@ struct RosterWorkload: Workload {
         case manifests, pages
     }
 
-    private struct Cost {
-        var operations = 0
-        var messages = 0
-        var bytes = 0
-
-        mutating func add(_ cost: OperationCost) {
-            operations += 1
-            messages += cost.messages
-            bytes += cost.bytes
-        }
-    }
-
     let plan: RosterPlan?
     var index = 0
     private let topic = Topic(name: "tom-sim")
@@ -66,8 +55,8 @@ struct RosterWorkload: Workload {
     private var pendingTimers = 0
     /// No refresh cycle starts at or after this time.
     private var stopAt = DHTTime.zero
-    private var publishCost = Cost()
-    private var pullCost = Cost()
+    private var publishCost = RosterCost()
+    private var pullCost = RosterCost()
     private var itemsRefused = 0
     private var pulledItemsAccepted = 0
 
@@ -118,7 +107,14 @@ struct RosterWorkload: Workload {
         let number = tag / Self.stride
         switch TimerKind(rawValue: tag % Self.stride) {
         case .register: register(number, &context)
-        case .leave: leave(number, &context)
+        case .leave:
+            // A client leaves only once every other gateway has shown it, so every
+            // registration's convergence is measured in full.
+            if registrations[number].converged == nil {
+                registrations[number].leaveDeferred = true
+            } else {
+                leave(number, &context)
+            }
         case .publish: flushPublication(number, &context)
         case .cycle: startCycle(number, &context)
         case nil: break
@@ -199,45 +195,10 @@ struct RosterWorkload: Workload {
 
     func figures(_ context: SimulationContext) -> [Figure] {
         guard plan != nil else { return [] }
-        func seconds(_ durations: [DHTDuration]) -> [Double] {
-            durations.map { Double($0.nanoseconds) / 1e9 }.sorted()
-        }
-        let registered = registrations.filter { $0.entry != nil }
-        let left = registrations.filter { $0.leftAt != nil }
-        let joins = seconds(registered.compactMap(\.converged))
-        let leaves = seconds(left.compactMap(\.leaveConverged))
-        let total = Double(max(registered.count, 1))
-        var figures = [
-            Figure("roster gateways", Double(gateways.count)),
-            Figure("roster registrations", Double(registered.count)),
-            Figure("roster leaves", Double(left.count)),
-            Figure("registrations shown by every other gateway", Double(joins.count)),
-            Figure("registrations converged, share", Double(joins.count) / total),
-        ]
-        if !joins.isEmpty {
-            figures.append(Figure("registration converged after, p50", Percentiles.value(joins, 0.5), unit: "s"))
-            figures.append(Figure("registration converged after, p99", Percentiles.value(joins, 0.99), unit: "s"))
-            figures.append(Figure("registration converged after, max", joins.last ?? 0, unit: "s"))
-        }
-        figures.append(Figure("leaves dropped by every other gateway", Double(leaves.count)))
-        if !leaves.isEmpty {
-            figures.append(Figure("leave converged after, p50", Percentiles.value(leaves, 0.5), unit: "s"))
-            figures.append(Figure("leave converged after, p99", Percentiles.value(leaves, 0.99), unit: "s"))
-            figures.append(Figure("leave converged after, max", leaves.last ?? 0, unit: "s"))
-        }
-        figures.append(Figure("gateways whose final view is exact", Double(exactViews())))
-        let all = publishCost.operations + pullCost.operations
         let minutes = max(context.seconds(context.now) - context.seconds(context.measuredStart), 1) / 60
-        figures += [
-            Figure("roster DHT operations per registration", Double(all) / total),
-            Figure("roster DHT messages per registration", Double(publishCost.messages + pullCost.messages) / total),
-            Figure("roster KiB per registration", Double(publishCost.bytes + pullCost.bytes) / 1024 / total),
-            Figure("roster puts per registration or leave", Double(publishCost.operations) / Double(max(registered.count + left.count, 1))),
-            Figure("roster pull KiB per gateway per minute", Double(pullCost.bytes) / 1024 / Double(max(gateways.count, 1)) / minutes),
-            Figure("roster items accepted from pulls", Double(pulledItemsAccepted)),
-            Figure("roster items refused", Double(itemsRefused)),
-        ]
-        return figures
+        return RosterFigures.make(
+            gateways: gateways, registrations: registrations, publish: publishCost, pull: pullCost,
+            accepted: pulledItemsAccepted, refused: itemsRefused, minutes: minutes)
     }
 
     // MARK: - Registrations (the truth)
@@ -280,27 +241,22 @@ struct RosterWorkload: Workload {
         let items = gateways[gateway].leave(nodeId: registrations[number].participant.nodeId, nowMicroseconds: Self.microseconds(context.now))
         registrations[number].leftAt = context.now
         publish(items, at: gateway, &context)
-        // A view that never showed it has already converged.
-        for observer in gateways.indices where observer != gateway { observe(by: observer, now: context.now) }
     }
 
-    private mutating func observe(by observer: Int, now: DHTTime) {
+    /// Notes what `observer`'s view shows now; a deferred leave happens once its
+    /// registration has converged (if the measured phase is not over).
+    private mutating func observe(by observer: Int, _ context: inout SimulationContext) {
         let view = gateways[observer].view
+        var leaving: [Int] = []
         for number in registrations.indices where registrations[number].gateway != observer && registrations[number].entry != nil {
             let host = gateways[registrations[number].gateway].key
-            registrations[number].observe(by: observer, shown: view.byNodeId[registrations[number].participant.nodeId], host: host, now: now)
-        }
-    }
-
-    /// Gateways whose view holds exactly the live registrations, each at its own gateway.
-    private func exactViews() -> Int {
-        let live = registrations.filter(\.isLive)
-        return gateways.filter { gateway in
-            gateway.view.byNodeId.count == live.count && live.allSatisfy { registration in
-                guard let shown = gateway.view.byNodeId[registration.participant.nodeId] else { return false }
-                return shown.host == gateways[registration.gateway].key && shown.entry == registration.entry
+            registrations[number].observe(by: observer, shown: view.byNodeId[registrations[number].participant.nodeId], host: host, now: context.now)
+            if registrations[number].leaveDeferred, registrations[number].converged != nil {
+                registrations[number].leaveDeferred = false
+                if context.now < context.measuredEnd { leaving.append(number) }
             }
-        }.count
+        }
+        for number in leaving { leave(number, &context) }
     }
 
     // MARK: - Publication
@@ -405,7 +361,7 @@ struct RosterWorkload: Workload {
         do {
             guard try gateways[gateway].accept(item) else { return }
             pulledItemsAccepted += 1
-            observe(by: gateway, now: context.now)
+            observe(by: gateway, &context)
         } catch {
             itemsRefused += 1
         }

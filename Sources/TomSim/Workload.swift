@@ -3,8 +3,8 @@ import TomDHT
 /// One kind of traffic the simulator drives during the measured phase (lookups, BEP 44
 /// items, topic membership...).
 ///
-/// This is the extension point for new scenarios, such as roster propagation to virtual
-/// legacy clients through the gateway: a new workload starts operations with
+/// This is the extension point for new scenarios (`RosterWorkload`, roster propagation to
+/// virtual legacy clients through the gateway logic, is one): a new workload starts operations with
 /// `SimulationContext.start`, sets timers with `setTimer`, judges each completed operation
 /// against the truth the context knows and records it with `record`. The report then shows
 /// its operations (success, hops, latency, messages, bytes) like every other kind, plus the
