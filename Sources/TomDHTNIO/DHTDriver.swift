@@ -80,6 +80,10 @@ public final class DHTDriver: Sendable {
     /// Loads the saved routing table (if any), binds the socket, and starts the node. The
     /// saved nodes are contacted at once (a bootstrap from them), so only those still alive
     /// come back into the table.
+    /// Datagrams read per system call: a busy node answers a burst with one recvmmsg and
+    /// one flush (sendmmsg) instead of a system call each way per query.
+    public static let datagramsPerRead = 32
+
     public static func start(
         configuration: DHTDriverConfiguration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -114,8 +118,10 @@ public final class DHTDriver: Sendable {
         let channel: any Channel
         do {
             channel = try await DatagramBootstrap(group: eventLoop)
-                // One byte more than the bound, so an oversized datagram is seen as such.
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: maxBytes + 1))
+                // Up to `datagramsPerRead` datagrams per system call (recvmmsg), each with one
+                // byte more than the bound, so an oversized datagram is seen as such.
+                .channelOption(.datagramVectorReadMessageCount, value: Self.datagramsPerRead)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: (maxBytes + 1) * Self.datagramsPerRead))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(DHTChannelHandler(core: core.value))
