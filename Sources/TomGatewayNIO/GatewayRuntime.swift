@@ -92,11 +92,14 @@ public actor GatewayRuntime {
 
     // MARK: - Loops
 
+    /// Runs `body` every `interval`, start to start: a slow cycle (lookups at a lossy time)
+    /// must not stretch the period, which bounds how long a lost push stays lost.
     private func every(_ interval: Duration, startNow: Bool = true, _ body: @Sendable () async -> Void) async {
         if !startNow { try? await Task.sleep(for: interval) }
         while !Task.isCancelled {
+            let started = ContinuousClock.now
             await body()
-            try? await Task.sleep(for: interval)
+            try? await Task.sleep(until: started + interval, clock: .continuous)
         }
     }
 
@@ -176,22 +179,57 @@ public actor GatewayRuntime {
         return endpoints
     }
 
+    /// Gets every linked member's manifest, then, in the same cycle, every page of a member
+    /// whose manifest changed: a repair takes one refresh, not one for the manifest and
+    /// another for its pages.
     private func pullRosters() async {
-        var items: [MutableItem] = []
-        for (member, pages) in await hub.refreshPlan() {
-            for page in pages {
-                let salt = topic.rosterSalt(page: page)
-                let held = await hub.heldSequenceNumber(of: member, page: page)
-                do {
-                    hub.gatewayMetrics.dhtOperations["get"]?.increment()
-                    let result = try await driver.getMutable(publicKey: member.bytes, salt: salt, newerThan: held)
-                    if case .mutable(let item)? = result.item { items.append(item) }
-                } catch {
-                    logger.debug("roster pull failed", metadata: ["gateway": "\(member)", "page": "\(page)", "error": "\(error)"])
-                }
+        await pull(await hub.refreshPlan())
+        let stale = await hub.refreshPlan().filter { $0.pages != [0] }
+        if !stale.isEmpty { await pull(stale) }
+    }
+
+    private func pull(_ plan: [(key: GatewayKey, pages: [Int])]) async {
+        var requests: [(member: GatewayKey, page: Int, held: Int64?)] = []
+        for (member, pages) in plan {
+            for page in pages { requests.append((member, page, await hub.heldSequenceNumber(of: member, page: page))) }
+        }
+        let items = await concurrently(requests) { [driver, topic, hub, logger] request -> MutableItem? in
+            hub.gatewayMetrics.dhtOperations["get"]?.increment()
+            do {
+                let result = try await driver.getMutable(
+                    publicKey: request.member.bytes, salt: topic.rosterSalt(page: request.page), newerThan: request.held)
+                if case .mutable(let item)? = result.item { return item }
+            } catch {
+                logger.debug("roster pull failed", metadata: ["gateway": "\(request.member)", "page": "\(request.page)", "error": "\(error)"])
             }
+            return nil
         }
         if !items.isEmpty { await hub.acceptPulled(items) }
+    }
+
+    /// Runs `operation` on every input with at most `maxConcurrentDHTOperations` in flight;
+    /// the non-nil results, in no particular order.
+    private nonisolated func concurrently<Input: Sendable, Output: Sendable>(
+        _ inputs: [Input], _ operation: @escaping @Sendable (Input) async -> Output?
+    ) async -> [Output] {
+        await withTaskGroup(of: Output?.self) { group in
+            var outputs: [Output] = []
+            var next = inputs.startIndex
+            while next < inputs.endIndex, next - inputs.startIndex < settings.maxConcurrentDHTOperations {
+                let input = inputs[next]
+                group.addTask { await operation(input) }
+                next += 1
+            }
+            for await output in group {
+                if let output { outputs.append(output) }
+                if next < inputs.endIndex {
+                    let input = inputs[next]
+                    group.addTask { await operation(input) }
+                    next += 1
+                }
+            }
+            return outputs
+        }
     }
 
     // MARK: - Dialling
@@ -252,16 +290,22 @@ public actor GatewayRuntime {
         }
     }
 
+    /// Puts the entry pages at once, then the manifest: a reader that sees the new manifest
+    /// finds the pages it names already stored.
     private func putPending() async {
-        let items = pendingPublication.values.sorted { $0.sequenceNumber < $1.sequenceNumber }
+        let manifestSalt = topic.rosterSalt(page: 0)
+        let items = Array(pendingPublication.values)
         pendingPublication.removeAll()
         publicationScheduled = false
-        for item in items {
-            do {
+        for batch in [items.filter { $0.salt != manifestSalt }, items.filter { $0.salt == manifestSalt }] where !batch.isEmpty {
+            _ = await concurrently(batch) { [driver, hub, logger] item -> Void? in
                 hub.gatewayMetrics.dhtOperations["put"]?.increment()
-                _ = try await driver.putSigned(item)
-            } catch {
-                logger.debug("roster put failed", metadata: ["error": "\(error)"])
+                do {
+                    _ = try await driver.putSigned(item)
+                } catch {
+                    logger.debug("roster put failed", metadata: ["error": "\(error)"])
+                }
+                return nil
             }
         }
     }

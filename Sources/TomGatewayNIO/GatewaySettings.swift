@@ -1,8 +1,10 @@
 /// Timings of a gateway's DHT work, with their defaults in one place.
 public struct GatewaySettings: Sendable {
-    /// How often members are looked up and held rosters checked against the DHT. It bounds
-    /// how long a lost push stays lost.
+    /// How often members are looked up and held rosters checked against the DHT, start to
+    /// start. It bounds how long a lost push stays lost: one interval plus one cycle.
     public var refreshInterval: Duration = .seconds(15)
+    /// DHT gets (and puts) a refresh (or a publication) keeps in flight at once.
+    public var maxConcurrentDHTOperations = 16
     /// How often the gateway re-announces itself under the topic (peers expire after 30 min).
     public var announceInterval: Duration = .seconds(5 * 60)
     /// How often our roster pages are put again although unchanged (items expire after 2 h).
