@@ -484,8 +484,8 @@ struct HostileBEP44Tests {
 @Suite("Hostile input: legitimate load is never limited", .serialized)
 struct LegitimateLoadTests {
     @Test("H-UDP-25 a 256-node network joining, looking up, putting and announcing bans nobody and refuses nothing")
-    func legitimateTrafficIsNeverLimited() {
-        var sim = SimulatedNetwork.shared
+    func legitimateTrafficIsNeverLimited() async {
+        var sim = await SimulatedNetwork.shared.value
         var generator = DHTRandom(seed: 25)
         for round in 0..<60 {
             let origin = round % 12

@@ -19,8 +19,8 @@ struct SignedPeerSimulationTests {
         return keys
     }
 
-    @Test func peersAnnouncedByManyNodesAreAllFoundAndVerified() throws {
-        var sim = SimulatedNetwork.shared
+    @Test func peersAnnouncedByManyNodesAreAllFoundAndVerified() async throws {
+        var sim = await SimulatedNetwork.shared.value
         let infoHash = NodeID.random(using: &sim.generator)
         let keys = announce(&sim.network, from: [10, 20, 30, 40, 50, 60], infoHash: infoHash, keySeed: 1)
 
@@ -43,8 +43,8 @@ struct SignedPeerSimulationTests {
         #expect(nothing.signedPeers.isEmpty)
     }
 
-    @Test func aReannounceReplacesTheRecordWithTheNewerOne() {
-        var sim = SimulatedNetwork.shared
+    @Test func aReannounceReplacesTheRecordWithTheNewerOne() async {
+        var sim = await SimulatedNetwork.shared.value
         let infoHash = NodeID.random(using: &sim.generator)
         let first = announce(&sim.network, from: [15], infoHash: infoHash, keySeed: 40)
         sim.network.run(for: .seconds(60))

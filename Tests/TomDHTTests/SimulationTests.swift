@@ -1,4 +1,5 @@
 import Bencode
+import Dispatch
 import Testing
 import TomDHT
 
@@ -20,8 +21,15 @@ struct SimulatedNetwork {
     }
 
     /// Built once and copied by each test (the network is a value), so the bootstrap of a
-    /// few hundred nodes is paid only once.
-    static let shared = SimulatedNetwork(count: 256, seed: 7)
+    /// few hundred nodes is paid only once. It is built on a Dispatch thread and awaited:
+    /// it takes most of a minute in a debug build, and tests blocked on a `static let`
+    /// initializer would hold the Swift concurrency pool's threads (two on two cores), which
+    /// stalled every other test of the run, timeouts included, until it was done.
+    static let shared = Task {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: SimulatedNetwork(count: 256, seed: 7)) }
+        }
+    }
 
     var ids: [NodeID] { network.nodes.map(\.nodeID) }
 
@@ -34,8 +42,8 @@ struct SimulatedNetwork {
 
 @Suite("Virtual network simulations", .serialized)
 struct SimulationTests {
-    @Test func everyNodeBootstrapsAndLookupsFindTheTrueClosestNodes() throws {
-        var sim = SimulatedNetwork.shared
+    @Test func everyNodeBootstrapsAndLookupsFindTheTrueClosestNodes() async throws {
+        var sim = await SimulatedNetwork.shared.value
         let bootstrapped = sim.network.events.filter {
             if case .operationCompleted(_, .bootstrapped(let summary)) = $0.event { return summary.contactsAnswered == 1 }
             return false
@@ -61,8 +69,8 @@ struct SimulationTests {
         #expect(exact == lookups)
     }
 
-    @Test func itemsPutByOneNodeAreFoundByOthers() throws {
-        var sim = SimulatedNetwork.shared
+    @Test func itemsPutByOneNodeAreFoundByOthers() async throws {
+        var sim = await SimulatedNetwork.shared.value
         // Immutable.
         let value = CanonicalBencode(["topic": "tom", "n": 1])
         let stored = sim.network.perform(on: 5) { node, now in node.putImmutable(value, now: now) }
@@ -95,8 +103,8 @@ struct SimulationTests {
         #expect(latest.item?.value == CanonicalBencode(.integer(200)))
     }
 
-    @Test func announcedPeersAreFoundWithGetPeers() throws {
-        var sim = SimulatedNetwork.shared
+    @Test func announcedPeersAreFoundWithGetPeers() async throws {
+        var sim = await SimulatedNetwork.shared.value
         let infoHash = NodeID.random(using: &sim.generator)
         for (index, port) in [(3, UInt16(5000)), (4, UInt16(5001))] {
             let outcome = sim.network.perform(on: index) { node, now in node.announce(infoHash, port: port, now: now) }
@@ -116,8 +124,8 @@ struct SimulationTests {
         #expect(Set(result.peers) == expected)
     }
 
-    @Test func lookupsSucceedWithFivePercentLoss() throws {
-        var sim = SimulatedNetwork.shared
+    @Test func lookupsSucceedWithFivePercentLoss() async throws {
+        var sim = await SimulatedNetwork.shared.value
         sim.network.settings.lossProbability = 0.05
         let value = CanonicalBencode("lossy")
         let stored = sim.network.perform(on: 1) { node, now in node.putImmutable(value, now: now) }
