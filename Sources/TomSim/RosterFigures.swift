@@ -22,6 +22,8 @@ enum RosterFigures {
         pull: RosterCost,
         accepted: Int,
         refused: Int,
+        superseded: Int,
+        cycleLengths: [DHTDuration],
         minutes: Double
     ) -> [Figure] {
         func seconds(_ durations: [DHTDuration]) -> [Double] {
@@ -44,6 +46,27 @@ enum RosterFigures {
             figures.append(Figure("registration converged after, p99", Percentiles.value(joins, 0.99), unit: "s"))
             figures.append(Figure("registration converged after, max", joins.last ?? 0, unit: "s"))
         }
+        // Where a registration's time goes: reaching the DHT, then the others' cycles.
+        let stored = seconds(registered.compactMap { registration in registration.storedAt.map { $0.elapsed(since: registration.registerAt) } })
+        if !stored.isEmpty {
+            figures.append(Figure("registration stored in the DHT after, p50", Percentiles.value(stored, 0.5), unit: "s"))
+            figures.append(Figure("registration stored in the DHT after, p99", Percentiles.value(stored, 0.99), unit: "s"))
+        }
+        let afterStored = seconds(registered.compactMap { registration in
+            guard let storedAt = registration.storedAt, let converged = registration.converged else { return nil }
+            return (registration.registerAt + converged).elapsed(since: storedAt)
+        })
+        if !afterStored.isEmpty {
+            figures.append(Figure("registration converged after it was stored, p50", Percentiles.value(afterStored, 0.5), unit: "s"))
+            figures.append(Figure("registration converged after it was stored, p99", Percentiles.value(afterStored, 0.99), unit: "s"))
+            figures.append(Figure("registration converged after it was stored, max", afterStored.last ?? 0, unit: "s"))
+        }
+        let cycles = seconds(cycleLengths)
+        if !cycles.isEmpty {
+            figures.append(Figure("roster refresh cycle, p50", Percentiles.value(cycles, 0.5), unit: "s"))
+            figures.append(Figure("roster refresh cycle, p99", Percentiles.value(cycles, 0.99), unit: "s"))
+            figures.append(Figure("roster refresh cycle, max", cycles.last ?? 0, unit: "s"))
+        }
         figures.append(Figure("leaves dropped by every other gateway", Double(leaves.count)))
         if !leaves.isEmpty {
             figures.append(Figure("leave converged after, p50", Percentiles.value(leaves, 0.5), unit: "s"))
@@ -56,6 +79,7 @@ enum RosterFigures {
             Figure("roster DHT messages per registration", Double(publish.messages + pull.messages) / total),
             Figure("roster KiB per registration", Double(publish.bytes + pull.bytes) / 1024 / total),
             Figure("roster puts per registration or leave", Double(publish.operations) / Double(max(registered.count + left.count, 1))),
+            Figure("roster puts superseded by a newer version", Double(superseded)),
             Figure("roster pull KiB per gateway per minute", Double(pull.bytes) / 1024 / Double(max(gateways.count, 1)) / max(minutes, 1e-9)),
             Figure("roster items accepted from pulls", Double(accepted)),
             Figure("roster items refused", Double(refused)),

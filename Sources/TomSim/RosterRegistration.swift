@@ -12,6 +12,10 @@ struct RosterRegistration {
     var leaveAt: DHTTime?
     /// Set when it registered: the entry its gateway published.
     var entry: RosterEntry?
+    /// The `seq` of the manifest its registration signed, and when a put of that manifest (or a
+    /// newer one) was first stored: from then on a reader can find it.
+    var manifestSequenceNumber: Int64?
+    var storedAt: DHTTime?
     var leftAt: DHTTime?
     /// Its leave time came before every other gateway showed it: it leaves once they have.
     var leaveDeferred = false

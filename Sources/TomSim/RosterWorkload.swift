@@ -6,12 +6,14 @@ import TomSignaling
 ///
 /// `plan.gateways` ToM nodes become gateways of one topic, each with its own Ed25519 key. As
 /// `GatewayRuntime` does, each announces itself as a signed peer under the topic hash and puts
-/// the items its `RosterPublisher` signs (changes within 500 ms go out as one put per page,
-/// puts one after the other); every `refreshSeconds` it looks up the topic's signed peers,
-/// gets the manifest (page 0) of every member with the `seq` it holds, then every page of a
-/// member whose manifest no longer matches what it holds, and feeds each item to its
-/// `GatewayDirectory`. Its `ParticipantView` (own clients plus the verified rosters) is what
-/// its legacy clients would get. There are no links here: the DHT is the only path.
+/// the items its `RosterPublisher` signs (changes within 500 ms go out as one put per page:
+/// the entry pages at once, then the manifest); every `refreshSeconds`, start to start, it
+/// looks up the topic's signed peers, gets the refresh plan (every member's manifest, every
+/// page of a member it holds incomplete) with the `seq` it holds, feeds the items to its
+/// `GatewayDirectory`, then in the same cycle gets every page of each member whose roster is
+/// now incomplete. Gets and puts run at most 16 at a time. Its `ParticipantView` (own clients
+/// plus the verified rosters) is what its legacy clients would get. There are no links here:
+/// the DHT is the only path.
 ///
 /// Virtual clients register at random gateways over the first two thirds of the measured
 /// phase; a share of them leave again (not before every other gateway has shown them). Each
@@ -34,13 +36,9 @@ struct RosterWorkload: Workload {
         case announce(gateway: Int)
         /// `expected`: the gateways whose announce had been stored when the lookup started.
         case members(gateway: Int, expected: Set<GatewayKey>)
-        case put(gateway: Int, page: Int, sequenceNumber: Int64)
+        case put(gateway: Int, publication: Int, page: Int, sequenceNumber: Int64)
         /// `expected`: the newest `seq` of the page stored by its owner when the get started.
-        case get(gateway: Int, member: GatewayKey, page: Int, expected: Int64?)
-    }
-
-    private enum PullStage {
-        case manifests, pages
+        case get(gateway: Int, request: RosterPullRequest, expected: Int64?)
     }
 
     let plan: RosterPlan?
@@ -49,7 +47,6 @@ struct RosterWorkload: Workload {
     private var random = DHTRandom(seed: 0)
     private var gateways: [SimulatedGateway] = []
     private var gatewayOfKey: [GatewayKey: Int] = [:]
-    private var stage: [PullStage] = []
     private var registrations: [RosterRegistration] = []
     private var pending: [OperationKey: Pending] = [:]
     private var pendingTimers = 0
@@ -59,6 +56,9 @@ struct RosterWorkload: Workload {
     private var pullCost = RosterCost()
     private var itemsRefused = 0
     private var pulledItemsAccepted = 0
+    private var putsSuperseded = 0
+    /// How long each refresh cycle took, from its start to its last get.
+    private var cycleLengths: [DHTDuration] = []
 
     init(plan: RosterPlan?) {
         self.plan = plan
@@ -88,7 +88,6 @@ struct RosterWorkload: Workload {
                 nowMicroseconds: Self.microseconds(context.now))
             gatewayOfKey[gateway.key] = gateways.count
             gateways.append(gateway)
-            stage.append(.manifests)
         }
         context.pinned.formUnion(chosen)
         guard gateways.count >= 2 else { return }
@@ -147,8 +146,8 @@ struct RosterWorkload: Workload {
             found.remove(gateways[gateway].key)
             gateways[gateway].members.formUnion(found)
             context.record(operation, succeeded: expected.isSubset(of: found), hops: hops)
-            pullManifests(gateway, &context)
-        case .put(let gateway, let page, let sequenceNumber):
+            pull(gateways[gateway].refreshPlan(), isFirst: true, at: gateway, &context)
+        case .put(let gateway, let publication, let page, let sequenceNumber):
             publishCost.add(operation.cost)
             var stored = false
             var hops: Int?
@@ -156,23 +155,31 @@ struct RosterWorkload: Workload {
                 stored = summary.stored > 0
                 hops = summary.lookup.hops
             }
+            // Publications overlap (the runtime's do too): a put that finishes after a newer
+            // version of its page was stored is refused by the nodes that hold the newer one.
+            // The page is current, so that is no failure; it is counted apart.
+            let superseded = !stored && (gateways[gateway].storedSequenceNumbers[page] ?? .min) > sequenceNumber
+            if superseded { putsSuperseded += 1 }
             if stored {
                 gateways[gateway].storedSequenceNumbers[page] = max(gateways[gateway].storedSequenceNumbers[page] ?? .min, sequenceNumber)
+                if page == 0 { manifestStored(sequenceNumber, at: gateway, &context) }
             }
-            context.record(operation, succeeded: stored, hops: hops)
-            gateways[gateway].putting = false
-            putNext(gateway, &context)
-        case .get(let gateway, let member, let page, let expected):
+            context.record(operation, succeeded: stored || superseded, hops: hops)
+            putFinished(gateway, publication: publication, &context)
+        case .get(let gateway, let request, let expected):
             pullCost.add(operation.cost)
             var hops: Int?
+            var found: MutableItem?
             if case .itemFound(let result) = outcome {
                 hops = result.hops
-                if case .mutable(let item)? = result.item { take(item, at: gateway, &context) }
+                if case .mutable(let item)? = result.item { found = item }
             }
-            let held = gateways[gateway].heldSequenceNumber(of: member, page: page)
-            let current = expected.map { wanted in (held ?? .min) >= wanted } ?? true
+            // The items are accepted when the whole batch finished; what this get brings is
+            // the `seq` it found, or the one held when the batch was planned.
+            let newest = max(request.held ?? .min, found?.sequenceNumber ?? .min)
+            let current = expected.map { newest >= $0 } ?? true
             context.record(operation, succeeded: current, hops: hops)
-            pullFinished(gateway, &context)
+            getFinished(gateway, found: found, &context)
         }
     }
 
@@ -182,12 +189,12 @@ struct RosterWorkload: Workload {
         guard let purpose = pending.removeValue(forKey: operation.key) else { return }
         context.record(operation, succeeded: nil)
         switch purpose {
-        case .put(let gateway, _, _):
+        case .put(let gateway, let publication, _, _):
             publishCost.add(operation.cost)
-            gateways[gateway].putting = false
-        case .get(let gateway, _, _, _):
+            putFinished(gateway, publication: publication, &context)
+        case .get(let gateway, _, _):
             pullCost.add(operation.cost)
-            gateways[gateway].pullsInFlight -= 1
+            getFinished(gateway, found: nil, &context)
         case .announce, .members:
             pullCost.add(operation.cost)
         }
@@ -198,7 +205,8 @@ struct RosterWorkload: Workload {
         let minutes = max(context.seconds(context.now) - context.seconds(context.measuredStart), 1) / 60
         return RosterFigures.make(
             gateways: gateways, registrations: registrations, publish: publishCost, pull: pullCost,
-            accepted: pulledItemsAccepted, refused: itemsRefused, minutes: minutes)
+            accepted: pulledItemsAccepted, refused: itemsRefused, superseded: putsSuperseded,
+            cycleLengths: cycleLengths, minutes: minutes)
     }
 
     // MARK: - Registrations (the truth)
@@ -233,7 +241,16 @@ struct RosterWorkload: Workload {
         let gateway = registrations[number].gateway
         let (entry, items) = gateways[gateway].register(registrations[number].participant, nowMicroseconds: Self.microseconds(context.now))
         registrations[number].entry = entry
+        registrations[number].manifestSequenceNumber = items.first { topic.rosterPage(salt: $0.salt) == 0 }?.sequenceNumber
         publish(items, at: gateway, &context)
+    }
+
+    /// Notes when each registration's manifest first reached the DHT.
+    private mutating func manifestStored(_ sequenceNumber: Int64, at gateway: Int, _ context: inout SimulationContext) {
+        for number in registrations.indices where registrations[number].gateway == gateway && registrations[number].storedAt == nil {
+            guard let wanted = registrations[number].manifestSequenceNumber, wanted <= sequenceNumber else { continue }
+            registrations[number].storedAt = context.now
+        }
     }
 
     private mutating func leave(_ number: Int, _ context: inout SimulationContext) {
@@ -270,30 +287,39 @@ struct RosterWorkload: Workload {
 
     private mutating func flushPublication(_ gateway: Int, _ context: inout SimulationContext) {
         gateways[gateway].publishScheduled = false
-        let items = gateways[gateway].unpublished.values.sorted { $0.sequenceNumber < $1.sequenceNumber }
+        // A fixed order (the runtime's is the dictionary's): by `seq`, then by salt.
+        let items = gateways[gateway].unpublished.values.sorted {
+            $0.sequenceNumber != $1.sequenceNumber ? $0.sequenceNumber < $1.sequenceNumber : $0.salt.lexicographicallyPrecedes($1.salt)
+        }
         gateways[gateway].unpublished.removeAll()
-        // A queued older version of a page is superseded.
-        let salts = Set(items.map(\.salt))
-        gateways[gateway].putQueue.removeAll { salts.contains($0.salt) }
-        gateways[gateway].putQueue += items
-        putNext(gateway, &context)
+        var publication = RosterPublication(items, manifestSalt: topic.rosterSalt(page: 0))
+        let number = gateways[gateway].nextPublication
+        gateways[gateway].nextPublication += 1
+        let puts = publication.start()
+        gateways[gateway].publications[number] = publication
+        for item in puts { put(item, publication: number, at: gateway, &context) }
     }
 
-    private mutating func putNext(_ gateway: Int, _ context: inout SimulationContext) {
-        guard !gateways[gateway].putting, !gateways[gateway].putQueue.isEmpty else { return }
-        let item = gateways[gateway].putQueue.removeFirst()
-        gateways[gateway].putting = true
+    private mutating func putFinished(_ gateway: Int, publication number: Int, _ context: inout SimulationContext) {
+        guard var publication = gateways[gateway].publications[number] else { return }
+        let puts = publication.finishOne()
+        gateways[gateway].publications[number] = publication.isDone ? nil : publication
+        for item in puts { put(item, publication: number, at: gateway, &context) }
+    }
+
+    private mutating func put(_ item: MutableItem, publication: Int, at gateway: Int, _ context: inout SimulationContext) {
         let page = topic.rosterPage(salt: item.salt) ?? 0
         let key = context.start("roster put", on: gateways[gateway].node, target: item.target, workload: index, tag: gateway) { node, now in
             node.putMutable(item, now: now)
         }
-        pending[key] = .put(gateway: gateway, page: page, sequenceNumber: item.sequenceNumber)
+        pending[key] = .put(gateway: gateway, publication: publication, page: page, sequenceNumber: item.sequenceNumber)
     }
 
-    // MARK: - The refresh cycle: announce when due, members, manifests, stale pages
+    // MARK: - The refresh cycle: announce when due, members, the plan, then stale pages
 
     private mutating func startCycle(_ gateway: Int, _ context: inout SimulationContext) {
         guard context.now < stopAt else { return }
+        gateways[gateway].cycleStartedAt = context.now
         let due = gateways[gateway].lastAnnounce.map { !gateways[gateway].announceStored || context.now.elapsed(since: $0) >= Self.announceInterval } ?? true
         if due {
             // In the runtime the announce runs in its own loop; here it opens the cycle, so the
@@ -318,53 +344,77 @@ struct RosterWorkload: Workload {
         pending[operation] = .members(gateway: gateway, expected: expected)
     }
 
-    private mutating func pullManifests(_ gateway: Int, _ context: inout SimulationContext) {
-        stage[gateway] = .manifests
-        for member in gateways[gateway].members.sorted() {
-            pull(member, page: 0, at: gateway, &context)
+    /// Starts a batch of gets for `plan` (with the `seq` held of each page now), at most 16
+    /// in flight.
+    private mutating func pull(_ plan: [(key: GatewayKey, pages: [Int])], isFirst: Bool, at gateway: Int, _ context: inout SimulationContext) {
+        var requests: [RosterPullRequest] = []
+        for (member, pages) in plan {
+            for page in pages {
+                requests.append(RosterPullRequest(member: member, page: page, held: gateways[gateway].heldSequenceNumber(of: member, page: page)))
+            }
         }
-        if gateways[gateway].pullsInFlight == 0 { finishCycle(gateway, &context) }
+        var batch = RosterPull(requests, isFirst: isFirst)
+        let gets = batch.batch.startFirst()
+        gateways[gateway].pull = batch
+        if gets.isEmpty {
+            pullEnded(gateway, &context)
+            return
+        }
+        for request in gets { get(request, at: gateway, &context) }
     }
 
-    private mutating func pullFinished(_ gateway: Int, _ context: inout SimulationContext) {
-        gateways[gateway].pullsInFlight -= 1
-        guard gateways[gateway].pullsInFlight == 0 else { return }
-        if stage[gateway] == .manifests {
-            stage[gateway] = .pages
-            for member in gateways[gateway].members.sorted() {
-                for page in gateways[gateway].pagesToComplete(of: member) { pull(member, page: page, at: gateway, &context) }
+    private mutating func get(_ request: RosterPullRequest, at gateway: Int, _ context: inout SimulationContext) {
+        let salt = topic.rosterSalt(page: request.page)
+        let target = ItemTarget.mutable(publicKey: request.member.bytes, salt: salt)
+        let expected = gatewayOfKey[request.member].flatMap { gateways[$0].storedSequenceNumbers[request.page] }
+        let held = request.held
+        let operation = context.start("roster get", on: gateways[gateway].node, target: target, workload: index, tag: gateway) { node, now in
+            node.get(target, salt: salt, newerThan: held, now: now)
+        }
+        pending[operation] = .get(gateway: gateway, request: request, expected: expected)
+    }
+
+    private mutating func getFinished(_ gateway: Int, found: MutableItem?, _ context: inout SimulationContext) {
+        guard var batch = gateways[gateway].pull else { return }
+        if let found { batch.items.append(found) }
+        let next = batch.batch.finishOne()
+        gateways[gateway].pull = batch
+        if let next {
+            get(next, at: gateway, &context)
+        } else if batch.batch.isDone {
+            pullEnded(gateway, &context)
+        }
+    }
+
+    /// A batch finished: its items are accepted together; after the first, the members whose
+    /// roster is now incomplete have all their pages got in the same cycle.
+    private mutating func pullEnded(_ gateway: Int, _ context: inout SimulationContext) {
+        guard let batch = gateways[gateway].pull else { return }
+        gateways[gateway].pull = nil
+        if !batch.items.isEmpty {
+            let (accepted, refused) = gateways[gateway].accept(batch.items)
+            pulledItemsAccepted += accepted
+            itemsRefused += refused
+            if accepted > 0 { observe(by: gateway, &context) }
+        }
+        if batch.isFirst {
+            let stale = gateways[gateway].refreshPlan().filter { $0.pages != [0] }
+            if !stale.isEmpty {
+                pull(stale, isFirst: false, at: gateway, &context)
+                return
             }
-            if gateways[gateway].pullsInFlight > 0 { return }
         }
         finishCycle(gateway, &context)
     }
 
-    private mutating func pull(_ member: GatewayKey, page: Int, at gateway: Int, _ context: inout SimulationContext) {
-        let salt = topic.rosterSalt(page: page)
-        let target = ItemTarget.mutable(publicKey: member.bytes, salt: salt)
-        let held = gateways[gateway].heldSequenceNumber(of: member, page: page)
-        let expected = gatewayOfKey[member].flatMap { gateways[$0].storedSequenceNumbers[page] }
-        gateways[gateway].pullsInFlight += 1
-        let operation = context.start("roster get", on: gateways[gateway].node, target: target, workload: index, tag: gateway) { node, now in
-            node.get(target, salt: salt, newerThan: held, now: now)
-        }
-        pending[operation] = .get(gateway: gateway, member: member, page: page, expected: expected)
-    }
-
+    /// The next cycle starts one interval after this one started, or at once if this one took
+    /// longer.
     private mutating func finishCycle(_ gateway: Int, _ context: inout SimulationContext) {
         guard let plan else { return }
-        let next = context.now + SimulationContext.duration(seconds: plan.refreshSeconds)
+        let started = gateways[gateway].cycleStartedAt ?? context.now
+        cycleLengths.append(context.now.elapsed(since: started))
+        let next = max(started + SimulationContext.duration(seconds: plan.refreshSeconds), context.now)
         if next < stopAt { schedule(.cycle, gateway, at: next, &context) }
-    }
-
-    private mutating func take(_ item: MutableItem, at gateway: Int, _ context: inout SimulationContext) {
-        do {
-            guard try gateways[gateway].accept(item) else { return }
-            pulledItemsAccepted += 1
-            observe(by: gateway, &context)
-        } catch {
-            itemsRefused += 1
-        }
     }
 
     // MARK: - Helpers

@@ -17,11 +17,12 @@ struct SimulatedGateway {
     private var lastRegisteredAt: Int64 = 0
 
     // Publication, as the runtime does it: changes within `publishDelay` go out as one put per
-    // page (the newest item of each salt), one put after the other.
+    // page (the newest item of each salt), entry pages at once, then the manifest.
     var unpublished: [[UInt8]: MutableItem] = [:]
     var publishScheduled = false
-    var putQueue: [MutableItem] = []
-    var putting = false
+    /// Publications in flight, by number (one does not wait for another).
+    var publications: [Int: RosterPublication] = [:]
+    var nextPublication = 0
     /// The newest `seq` of each page that a put stored on at least one node: what a reader
     /// can be expected to find.
     var storedSequenceNumbers: [Int: Int64] = [:]
@@ -31,8 +32,10 @@ struct SimulatedGateway {
     var announceStored = false
     /// Other gateways found under the topic; kept once found, like a link.
     var members: Set<GatewayKey> = []
-    var pullsInFlight = 0
-    var cycleRunning = false
+    /// When the running cycle started: the next starts one interval later (start to start).
+    var cycleStartedAt: DHTTime?
+    /// The batch of gets in flight, if the cycle is pulling.
+    var pull: RosterPull?
 
     init(node: Int, signingKey: ItemSigningKey, topic: Topic, endpoint: String, nowMicroseconds: Int64) {
         self.node = node
@@ -61,12 +64,22 @@ struct SimulatedGateway {
         return items
     }
 
-    /// Feeds a pulled item to the directory; true when it changed what this gateway holds.
-    mutating func accept(_ item: MutableItem) throws(GatewayRecordError) -> Bool {
-        guard case .accepted(let member) = try directory.accept(item) else { return false }
-        if directory.roster(of: member)?.manifest?.withdrawn == true { directory.forget(member) }
-        rebuildView()
-        return true
+    /// Feeds pulled items to the directory as `MeshHub.acceptPulled` does: each in turn (a
+    /// withdrawn member is forgotten), the view rebuilt once if any changed what it holds.
+    mutating func accept(_ items: [MutableItem]) -> (accepted: Int, refused: Int) {
+        var accepted = 0
+        var refused = 0
+        for item in items {
+            do {
+                guard case .accepted(let member) = try directory.accept(item) else { continue }
+                accepted += 1
+                if directory.roster(of: member)?.manifest?.withdrawn == true { directory.forget(member) }
+            } catch {
+                refused += 1
+            }
+        }
+        if accepted > 0 { rebuildView() }
+        return (accepted, refused)
     }
 
     /// The `seq` held of `member`'s `page`, for a `get` that asks only for newer.
@@ -74,10 +87,15 @@ struct SimulatedGateway {
         directory.roster(of: member)?.heldItems.first { directory.topic.rosterPage(salt: $0.salt) == page }?.sequenceNumber
     }
 
-    /// Entry pages 1...n of members whose held pages do not match their manifest.
-    func pagesToComplete(of member: GatewayKey) -> [Int] {
-        guard let roster = directory.roster(of: member), roster.manifest != nil, !roster.isComplete else { return [] }
-        return roster.pagesToRefresh.filter { $0 > 0 }
+    /// What a refresh gets, as `MeshHub.refreshPlan` says: the manifest of every member, and
+    /// every page (manifest included) of one whose held pages do not match its manifest.
+    func refreshPlan() -> [(key: GatewayKey, pages: [Int])] {
+        members.sorted().map { member in
+            guard let roster = directory.roster(of: member), roster.isComplete else {
+                return (member, directory.roster(of: member)?.pagesToRefresh ?? [0])
+            }
+            return (member, [0])
+        }
     }
 
     /// The view the legacy clients get: own clients plus every verified roster, merged by
