@@ -42,7 +42,9 @@ echo "== swift test --sanitize=$sanitizer --scratch-path $scratch $*" >&2
 start=$(date +%s)
 swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch" 2>&1 \
     | grep -E "error|warning: |Build complete" | tail -20
-swift test --skip-build --sanitize="$sanitizer" --scratch-path "$scratch" "$@" >"$log" 2>&1
+# One test at a time: instrumented simulations run for minutes, and in parallel they hold
+# every thread of the concurrency pool, so unrelated tests time out waiting for a thread.
+swift test --skip-build --no-parallel --sanitize="$sanitizer" --scratch-path "$scratch" "$@" >"$log" 2>&1
 status=$?
 elapsed=$(( $(date +%s) - start ))
 
