@@ -53,8 +53,14 @@ gateways = figures.get("roster gateways", 0)
 check("roster: 6 gateways ran", gateways == 6, gateways)
 check("roster: registrations converged at every other gateway >= 0.95",
       figures.get("registrations converged, share", 0) >= 0.95, figures.get("registrations converged, share"))
-check("roster: registration converged p99 <= 60 s (4 refresh intervals)",
-      0 < figures.get("registration converged after, p99", 999) <= 60, figures.get("registration converged after, p99"))
+# Measured 31.3 s (p99 = max of 80): publication (~4-8 s) + one interval + one cycle.
+check("roster: registration converged p99 <= 45 s (3 refresh intervals)",
+      0 < figures.get("registration converged after, p99", 999) <= 45, figures.get("registration converged after, p99"))
+# The runtime's repair bound (Docs/tom-on-dht.md: interval + one cycle, 30 s) from the moment
+# the change is stored; measured 26.9 s.
+check("roster: converged after it was stored p99 <= 35 s",
+      0 < figures.get("registration converged after it was stored, p99", 999) <= 35,
+      figures.get("registration converged after it was stored, p99"))
 leaves = figures.get("roster leaves", 0)
 check("roster: leaves happened and >= 95% were dropped everywhere",
       leaves > 0 and figures.get("leaves dropped by every other gateway", 0) >= 0.95 * leaves,
