@@ -354,12 +354,17 @@ public actor MeshHub: SignalingHub {
     /// What the refresh loop should fetch: the manifest of every linked gateway, and every
     /// page of one whose held pages do not match its manifest.
     public func refreshPlan() -> [(key: GatewayKey, pages: [Int])] {
-        links.keys.sorted().map { key in
-            guard let roster = directory.roster(of: key), roster.isComplete else {
-                return (key, directory.roster(of: key)?.pagesToRefresh ?? [0])
-            }
-            return (key, [0])
+        links.keys.sorted().compactMap { key in pagesToPull(of: key).map { (key, $0) } }
+    }
+
+    /// The pages of one linked gateway to fetch: the manifest while what we hold matches it,
+    /// else every page. Nil once it is no longer linked.
+    public func pagesToPull(of key: GatewayKey) -> [Int]? {
+        guard links[key] != nil else { return nil }
+        guard let roster = directory.roster(of: key), roster.isComplete else {
+            return directory.roster(of: key)?.pagesToRefresh ?? [0]
         }
+        return [0]
     }
 
     public func heldSequenceNumber(of key: GatewayKey, page: Int) -> Int64? {

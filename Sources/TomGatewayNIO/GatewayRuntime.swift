@@ -179,21 +179,24 @@ public actor GatewayRuntime {
         return endpoints
     }
 
-    /// Gets every linked member's manifest, then, in the same cycle, every page of a member
-    /// whose manifest changed: a repair takes one refresh, not one for the manifest and
-    /// another for its pages.
+    /// Checks every linked member, several at once. Each member on its own: its manifest,
+    /// accepted as soon as it arrives, then at once every page if the manifest changed, so a
+    /// repair takes one cycle and a slow member does not hold the others back.
     private func pullRosters() async {
-        await pull(await hub.refreshPlan())
-        let stale = await hub.refreshPlan().filter { $0.pages != [0] }
-        if !stale.isEmpty { await pull(stale) }
+        let members = await hub.refreshPlan()
+        _ = await concurrently(members, limit: settings.maxConcurrentDHTOperations / 4) { member -> Void? in
+            await self.pull(member.key, pages: member.pages)
+            if let pages = await self.hub.pagesToPull(of: member.key), pages != [0] {
+                await self.pull(member.key, pages: pages)
+            }
+            return nil
+        }
     }
 
-    private func pull(_ plan: [(key: GatewayKey, pages: [Int])]) async {
+    private func pull(_ member: GatewayKey, pages: [Int]) async {
         var requests: [(member: GatewayKey, page: Int, held: Int64?)] = []
-        for (member, pages) in plan {
-            for page in pages { requests.append((member, page, await hub.heldSequenceNumber(of: member, page: page))) }
-        }
-        let items = await concurrently(requests) { [driver, topic, hub, logger] request -> MutableItem? in
+        for page in pages { requests.append((member, page, await hub.heldSequenceNumber(of: member, page: page))) }
+        let items = await concurrently(requests, limit: 4) { [driver, topic, hub, logger] request -> MutableItem? in
             hub.gatewayMetrics.dhtOperations["get"]?.increment()
             do {
                 let result = try await driver.getMutable(
@@ -207,15 +210,15 @@ public actor GatewayRuntime {
         if !items.isEmpty { await hub.acceptPulled(items) }
     }
 
-    /// Runs `operation` on every input with at most `maxConcurrentDHTOperations` in flight;
-    /// the non-nil results, in no particular order.
+    /// Runs `operation` on every input with at most `limit` in flight; the non-nil results,
+    /// in no particular order.
     private nonisolated func concurrently<Input: Sendable, Output: Sendable>(
-        _ inputs: [Input], _ operation: @escaping @Sendable (Input) async -> Output?
+        _ inputs: [Input], limit: Int, _ operation: @escaping @Sendable (Input) async -> Output?
     ) async -> [Output] {
         await withTaskGroup(of: Output?.self) { group in
             var outputs: [Output] = []
             var next = inputs.startIndex
-            while next < inputs.endIndex, next - inputs.startIndex < settings.maxConcurrentDHTOperations {
+            while next < inputs.endIndex, next - inputs.startIndex < max(1, limit) {
                 let input = inputs[next]
                 group.addTask { await operation(input) }
                 next += 1
@@ -281,7 +284,9 @@ public actor GatewayRuntime {
     // MARK: - DHT publication
 
     private func schedulePublication(_ items: [MutableItem]) {
-        for item in items { pendingPublication[item.salt] = item }
+        for item in items where (pendingPublication[item.salt]?.sequenceNumber ?? .min) < item.sequenceNumber {
+            pendingPublication[item.salt] = item
+        }
         guard !publicationScheduled, !pendingPublication.isEmpty else { return }
         publicationScheduled = true
         Task {
@@ -291,22 +296,37 @@ public actor GatewayRuntime {
     }
 
     /// Puts the entry pages at once, then the manifest: a reader that sees the new manifest
-    /// finds the pages it names already stored.
+    /// finds the pages it names already stored. One publication at a time (changes meanwhile
+    /// wait for the next), so an older page can never land after a newer one; a page that
+    /// no node stored is tried again before the manifest goes out, then after a refresh interval.
     private func putPending() async {
         let manifestSalt = topic.rosterSalt(page: 0)
         let items = Array(pendingPublication.values)
         pendingPublication.removeAll()
+        let pages = items.filter { $0.salt != manifestSalt }
+        var unstored = await put(pages)
+        if !unstored.isEmpty { unstored = await put(unstored) }
+        _ = await put(items.filter { $0.salt == manifestSalt })
         publicationScheduled = false
-        for batch in [items.filter { $0.salt != manifestSalt }, items.filter { $0.salt == manifestSalt }] where !batch.isEmpty {
-            _ = await concurrently(batch) { [driver, hub, logger] item -> Void? in
-                hub.gatewayMetrics.dhtOperations["put"]?.increment()
-                do {
-                    _ = try await driver.putSigned(item)
-                } catch {
-                    logger.debug("roster put failed", metadata: ["error": "\(error)"])
-                }
-                return nil
+        schedulePublication([])  // the changes made meanwhile
+        guard !unstored.isEmpty else { return }
+        // Nobody took them twice (loss, or no DHT yet): again after a refresh interval.
+        Task {
+            try? await Task.sleep(for: self.settings.refreshInterval)
+            self.schedulePublication(unstored)
+        }
+    }
+
+    /// Puts every item, several at once; the ones no node stored.
+    private func put(_ items: [MutableItem]) async -> [MutableItem] {
+        await concurrently(items, limit: settings.maxConcurrentDHTOperations) { [driver, hub, logger] item -> MutableItem? in
+            hub.gatewayMetrics.dhtOperations["put"]?.increment()
+            do {
+                if try await driver.putSigned(item).stored > 0 { return nil }
+            } catch {
+                logger.debug("roster put failed", metadata: ["error": "\(error)"])
             }
+            return item
         }
     }
 }
