@@ -23,6 +23,8 @@ enum RosterFigures {
         accepted: Int,
         refused: Int,
         superseded: Int,
+        retried: Int,
+        requeued: Int,
         cycleLengths: [DHTDuration],
         minutes: Double
     ) -> [Figure] {
@@ -80,6 +82,8 @@ enum RosterFigures {
             Figure("roster KiB per registration", Double(publish.bytes + pull.bytes) / 1024 / total),
             Figure("roster puts per registration or leave", Double(publish.operations) / Double(max(registered.count + left.count, 1))),
             Figure("roster puts superseded by a newer version", Double(superseded)),
+            Figure("roster page puts tried again in the same publication", Double(retried)),
+            Figure("roster pages queued again after a refresh interval", Double(requeued)),
             Figure("roster pull KiB per gateway per minute", Double(pull.bytes) / 1024 / Double(max(gateways.count, 1)) / max(minutes, 1e-9)),
             Figure("roster items accepted from pulls", Double(accepted)),
             Figure("roster items refused", Double(refused)),

@@ -27,16 +27,16 @@ struct RosterWorkload: Workload {
     static let endpointPort = 3001
 
     private enum TimerKind: Int {
-        case register = 0, leave, publish, cycle
+        case register = 0, leave, publish, cycle, requeue
     }
-    private static let stride = 4
+    private static let stride = 5
 
     /// What an operation this workload started is for.
     private enum Pending {
         case announce(gateway: Int)
         /// `expected`: the gateways whose announce had been stored when the lookup started.
         case members(gateway: Int, expected: Set<GatewayKey>)
-        case put(gateway: Int, publication: Int, page: Int, sequenceNumber: Int64)
+        case put(gateway: Int, item: MutableItem, page: Int)
         /// `expected`: the newest `seq` of the page stored by its owner when the get started.
         case get(gateway: Int, request: RosterPullRequest, expected: Int64?)
     }
@@ -57,6 +57,10 @@ struct RosterWorkload: Workload {
     private var itemsRefused = 0
     private var pulledItemsAccepted = 0
     private var putsSuperseded = 0
+    /// Page puts made a second time in the same publication (the first stored nothing).
+    private var pagePutsRetried = 0
+    /// Pages queued again after a refresh interval (not stored by either try).
+    private var pagesRequeued = 0
     /// How long each refresh cycle took, from its start to its last get.
     private var cycleLengths: [DHTDuration] = []
 
@@ -116,6 +120,9 @@ struct RosterWorkload: Workload {
             }
         case .publish: flushPublication(number, &context)
         case .cycle: startCycle(number, &context)
+        case .requeue:
+            guard !gateways[number].requeued.isEmpty else { break }
+            publish(gateways[number].requeued.removeFirst(), at: number, &context)
         case nil: break
         }
     }
@@ -146,8 +153,9 @@ struct RosterWorkload: Workload {
             found.remove(gateways[gateway].key)
             gateways[gateway].members.formUnion(found)
             context.record(operation, succeeded: expected.isSubset(of: found), hops: hops)
-            pull(gateways[gateway].refreshPlan(), isFirst: true, at: gateway, &context)
-        case .put(let gateway, let publication, let page, let sequenceNumber):
+            startPull(gateway, &context)
+        case .put(let gateway, let item, let page):
+            let sequenceNumber = item.sequenceNumber
             publishCost.add(operation.cost)
             var stored = false
             var hops: Int?
@@ -155,9 +163,9 @@ struct RosterWorkload: Workload {
                 stored = summary.stored > 0
                 hops = summary.lookup.hops
             }
-            // Publications overlap (the runtime's do too): a put that finishes after a newer
-            // version of its page was stored is refused by the nodes that hold the newer one.
-            // The page is current, so that is no failure; it is counted apart.
+            // A page queued again after an interval can meet a newer version of itself stored
+            // meanwhile: the nodes that hold the newer refuse it. The page is current, so that
+            // is no failure; it is counted apart (the runtime still counts it unstored).
             let superseded = !stored && (gateways[gateway].storedSequenceNumbers[page] ?? .min) > sequenceNumber
             if superseded { putsSuperseded += 1 }
             if stored {
@@ -165,7 +173,7 @@ struct RosterWorkload: Workload {
                 if page == 0 { manifestStored(sequenceNumber, at: gateway, &context) }
             }
             context.record(operation, succeeded: stored || superseded, hops: hops)
-            putFinished(gateway, publication: publication, &context)
+            putFinished(gateway, item: item, stored: stored, &context)
         case .get(let gateway, let request, let expected):
             pullCost.add(operation.cost)
             var hops: Int?
@@ -174,12 +182,12 @@ struct RosterWorkload: Workload {
                 hops = result.hops
                 if case .mutable(let item)? = result.item { found = item }
             }
-            // The items are accepted when the whole batch finished; what this get brings is
-            // the `seq` it found, or the one held when the batch was planned.
+            // The items are accepted when the member's gets all finished; what this get brings
+            // is the `seq` it found, or the one held when the member's gets started.
             let newest = max(request.held ?? .min, found?.sequenceNumber ?? .min)
             let current = expected.map { newest >= $0 } ?? true
             context.record(operation, succeeded: current, hops: hops)
-            getFinished(gateway, found: found, &context)
+            getFinished(gateway, request: request, found: found, &context)
         }
     }
 
@@ -189,12 +197,12 @@ struct RosterWorkload: Workload {
         guard let purpose = pending.removeValue(forKey: operation.key) else { return }
         context.record(operation, succeeded: nil)
         switch purpose {
-        case .put(let gateway, let publication, _, _):
+        case .put(let gateway, let item, _):
             publishCost.add(operation.cost)
-            putFinished(gateway, publication: publication, &context)
-        case .get(let gateway, _, _):
+            putFinished(gateway, item: item, stored: false, &context)
+        case .get(let gateway, let request, _):
             pullCost.add(operation.cost)
-            getFinished(gateway, found: nil, &context)
+            getFinished(gateway, request: request, found: nil, &context)
         case .announce, .members:
             pullCost.add(operation.cost)
         }
@@ -206,6 +214,7 @@ struct RosterWorkload: Workload {
         return RosterFigures.make(
             gateways: gateways, registrations: registrations, publish: publishCost, pull: pullCost,
             accepted: pulledItemsAccepted, refused: itemsRefused, superseded: putsSuperseded,
+            retried: pagePutsRetried, requeued: pagesRequeued,
             cycleLengths: cycleLengths, minutes: minutes)
     }
 
@@ -278,41 +287,68 @@ struct RosterWorkload: Workload {
 
     // MARK: - Publication
 
+    /// As `GatewayRuntime.schedulePublication`: keeps the newest item of each page; a
+    /// publication starts `publishDelay` later unless one is scheduled or running (changes
+    /// made meanwhile go out in the next).
     private mutating func publish(_ items: [MutableItem], at gateway: Int, _ context: inout SimulationContext) {
-        for item in items { gateways[gateway].unpublished[item.salt] = item }
+        for item in items where (gateways[gateway].unpublished[item.salt]?.sequenceNumber ?? .min) < item.sequenceNumber {
+            gateways[gateway].unpublished[item.salt] = item
+        }
         guard !gateways[gateway].publishScheduled, !gateways[gateway].unpublished.isEmpty else { return }
         gateways[gateway].publishScheduled = true
         schedule(.publish, gateway, at: context.now + Self.publishDelay, &context)
     }
 
     private mutating func flushPublication(_ gateway: Int, _ context: inout SimulationContext) {
-        gateways[gateway].publishScheduled = false
         // A fixed order (the runtime's is the dictionary's): by `seq`, then by salt.
         let items = gateways[gateway].unpublished.values.sorted {
             $0.sequenceNumber != $1.sequenceNumber ? $0.sequenceNumber < $1.sequenceNumber : $0.salt.lexicographicallyPrecedes($1.salt)
         }
         gateways[gateway].unpublished.removeAll()
         var publication = RosterPublication(items, manifestSalt: topic.rosterSalt(page: 0))
-        let number = gateways[gateway].nextPublication
-        gateways[gateway].nextPublication += 1
         let puts = publication.start()
-        gateways[gateway].publications[number] = publication
-        for item in puts { put(item, publication: number, at: gateway, &context) }
+        gateways[gateway].publication = publication
+        if publication.isDone {
+            publicationEnded(gateway, &context)
+            return
+        }
+        for item in puts { put(item, at: gateway, &context) }
     }
 
-    private mutating func putFinished(_ gateway: Int, publication number: Int, _ context: inout SimulationContext) {
-        guard var publication = gateways[gateway].publications[number] else { return }
-        let puts = publication.finishOne()
-        gateways[gateway].publications[number] = publication.isDone ? nil : publication
-        for item in puts { put(item, publication: number, at: gateway, &context) }
+    private mutating func putFinished(_ gateway: Int, item: MutableItem, stored: Bool, _ context: inout SimulationContext) {
+        guard var publication = gateways[gateway].publication else { return }
+        let puts = publication.finishOne(item, stored: stored)
+        gateways[gateway].publication = publication
+        if publication.isDone {
+            publicationEnded(gateway, &context)
+            return
+        }
+        for next in puts { put(next, at: gateway, &context) }
     }
 
-    private mutating func put(_ item: MutableItem, publication: Int, at gateway: Int, _ context: inout SimulationContext) {
+    /// The publication is over: the changes made meanwhile go out next (after the publish
+    /// delay); the pages stored by neither try are queued again one refresh interval later
+    /// (not once no cycle would pull them any more).
+    private mutating func publicationEnded(_ gateway: Int, _ context: inout SimulationContext) {
+        let unstored = gateways[gateway].publication?.unstored ?? []
+        pagePutsRetried += gateways[gateway].publication?.retried ?? 0
+        gateways[gateway].publication = nil
+        gateways[gateway].publishScheduled = false
+        publish([], at: gateway, &context)
+        guard !unstored.isEmpty, let plan else { return }
+        let at = context.now + SimulationContext.duration(seconds: plan.refreshSeconds)
+        guard at < stopAt else { return }
+        pagesRequeued += unstored.count
+        gateways[gateway].requeued.append(unstored)
+        schedule(.requeue, gateway, at: at, &context)
+    }
+
+    private mutating func put(_ item: MutableItem, at gateway: Int, _ context: inout SimulationContext) {
         let page = topic.rosterPage(salt: item.salt) ?? 0
         let key = context.start("roster put", on: gateways[gateway].node, target: item.target, workload: index, tag: gateway) { node, now in
             node.putMutable(item, now: now)
         }
-        pending[key] = .put(gateway: gateway, publication: publication, page: page, sequenceNumber: item.sequenceNumber)
+        pending[key] = .put(gateway: gateway, item: item, page: page)
     }
 
     // MARK: - The refresh cycle: announce when due, members, the plan, then stale pages
@@ -344,20 +380,30 @@ struct RosterWorkload: Workload {
         pending[operation] = .members(gateway: gateway, expected: expected)
     }
 
-    /// Starts a batch of gets for `plan` (with the `seq` held of each page now), at most 16
-    /// in flight.
-    private mutating func pull(_ plan: [(key: GatewayKey, pages: [Int])], isFirst: Bool, at gateway: Int, _ context: inout SimulationContext) {
-        var requests: [RosterPullRequest] = []
-        for (member, pages) in plan {
-            for page in pages {
-                requests.append(RosterPullRequest(member: member, page: page, held: gateways[gateway].heldSequenceNumber(of: member, page: page)))
-            }
-        }
-        var batch = RosterPull(requests, isFirst: isFirst)
-        let gets = batch.batch.startFirst()
-        gateways[gateway].pull = batch
-        if gets.isEmpty {
+    /// Pulls what the refresh plan names, as `GatewayRuntime.pullRosters`: the members at
+    /// most `RosterPull.memberLimit` at a time, in the plan's order.
+    private mutating func startPull(_ gateway: Int, _ context: inout SimulationContext) {
+        var cycle = RosterPull(gateways[gateway].refreshPlan())
+        let first = cycle.members.startFirst()
+        gateways[gateway].pull = cycle
+        if first.isEmpty {
             pullEnded(gateway, &context)
+            return
+        }
+        for entry in first { pull(entry.member, pages: entry.pages, isFirst: true, at: gateway, &context) }
+    }
+
+    /// Starts one member's gets (with the `seq` held of each page now), at most
+    /// `RosterPull.getsPerMember` in flight.
+    private mutating func pull(_ member: GatewayKey, pages: [Int], isFirst: Bool, at gateway: Int, _ context: inout SimulationContext) {
+        let requests = pages.map { page in
+            RosterPullRequest(member: member, page: page, held: gateways[gateway].heldSequenceNumber(of: member, page: page))
+        }
+        var memberPull = RosterMemberPull(requests, isFirst: isFirst)
+        let gets = memberPull.batch.startFirst()
+        gateways[gateway].pull?.running[member] = memberPull
+        if gets.isEmpty {
+            memberPullEnded(member, at: gateway, &context)
             return
         }
         for request in gets { get(request, at: gateway, &context) }
@@ -374,36 +420,50 @@ struct RosterWorkload: Workload {
         pending[operation] = .get(gateway: gateway, request: request, expected: expected)
     }
 
-    private mutating func getFinished(_ gateway: Int, found: MutableItem?, _ context: inout SimulationContext) {
-        guard var batch = gateways[gateway].pull else { return }
-        if let found { batch.items.append(found) }
-        let next = batch.batch.finishOne()
-        gateways[gateway].pull = batch
+    private mutating func getFinished(_ gateway: Int, request: RosterPullRequest, found: MutableItem?, _ context: inout SimulationContext) {
+        guard var memberPull = gateways[gateway].pull?.running[request.member] else { return }
+        if let found { memberPull.items.append(found) }
+        let next = memberPull.batch.finishOne()
+        gateways[gateway].pull?.running[request.member] = memberPull
         if let next {
             get(next, at: gateway, &context)
-        } else if batch.batch.isDone {
-            pullEnded(gateway, &context)
+        } else if memberPull.batch.isDone {
+            memberPullEnded(request.member, at: gateway, &context)
         }
     }
 
-    /// A batch finished: its items are accepted together; after the first, the members whose
-    /// roster is now incomplete have all their pages got in the same cycle.
-    private mutating func pullEnded(_ gateway: Int, _ context: inout SimulationContext) {
-        guard let batch = gateways[gateway].pull else { return }
-        gateways[gateway].pull = nil
-        if !batch.items.isEmpty {
-            let (accepted, refused) = gateways[gateway].accept(batch.items)
+    /// One member's gets all finished: their items are accepted together (the view rebuilt
+    /// once if any changed it); after the first, if the member's roster no longer matches
+    /// its manifest, every page of it is got at once. Else the member is done and the next
+    /// of the plan starts.
+    private mutating func memberPullEnded(_ member: GatewayKey, at gateway: Int, _ context: inout SimulationContext) {
+        guard let memberPull = gateways[gateway].pull?.running.removeValue(forKey: member) else { return }
+        if !memberPull.items.isEmpty {
+            let (accepted, refused) = gateways[gateway].accept(memberPull.items)
             pulledItemsAccepted += accepted
             itemsRefused += refused
             if accepted > 0 { observe(by: gateway, &context) }
         }
-        if batch.isFirst {
-            let stale = gateways[gateway].refreshPlan().filter { $0.pages != [0] }
-            if !stale.isEmpty {
-                pull(stale, isFirst: false, at: gateway, &context)
+        if memberPull.isFirst {
+            let pages = gateways[gateway].pagesToPull(of: member)
+            if pages != [0] {
+                pull(member, pages: pages, isFirst: false, at: gateway, &context)
                 return
             }
         }
+        guard var cycle = gateways[gateway].pull else { return }
+        let next = cycle.members.finishOne()
+        gateways[gateway].pull = cycle
+        if let next {
+            pull(next.member, pages: next.pages, isFirst: true, at: gateway, &context)
+        } else if cycle.members.isDone {
+            pullEnded(gateway, &context)
+        }
+    }
+
+    /// Every member of the plan is done: the cycle ends.
+    private mutating func pullEnded(_ gateway: Int, _ context: inout SimulationContext) {
+        gateways[gateway].pull = nil
         finishCycle(gateway, &context)
     }
 

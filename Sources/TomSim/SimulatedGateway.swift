@@ -17,12 +17,15 @@ struct SimulatedGateway {
     private var lastRegisteredAt: Int64 = 0
 
     // Publication, as the runtime does it: changes within `publishDelay` go out as one put per
-    // page (the newest item of each salt), entry pages at once, then the manifest.
+    // page (the newest item of each salt), one publication at a time: changes made while one
+    // runs wait for the next.
     var unpublished: [[UInt8]: MutableItem] = [:]
+    /// A publication is scheduled or running (the runtime's `publicationScheduled`).
     var publishScheduled = false
-    /// Publications in flight, by number (one does not wait for another).
-    var publications: [Int: RosterPublication] = [:]
-    var nextPublication = 0
+    var publication: RosterPublication?
+    /// Pages no node stored after two tries, queued again one refresh interval later (oldest
+    /// first: every gateway's queue has the same delay).
+    var requeued: [[MutableItem]] = []
     /// The newest `seq` of each page that a put stored on at least one node: what a reader
     /// can be expected to find.
     var storedSequenceNumbers: [Int: Int64] = [:]
@@ -34,7 +37,7 @@ struct SimulatedGateway {
     var members: Set<GatewayKey> = []
     /// When the running cycle started: the next starts one interval later (start to start).
     var cycleStartedAt: DHTTime?
-    /// The batch of gets in flight, if the cycle is pulling.
+    /// The members being pulled, if the cycle is pulling.
     var pull: RosterPull?
 
     init(node: Int, signingKey: ItemSigningKey, topic: Topic, endpoint: String, nowMicroseconds: Int64) {
@@ -87,15 +90,18 @@ struct SimulatedGateway {
         directory.roster(of: member)?.heldItems.first { directory.topic.rosterPage(salt: $0.salt) == page }?.sequenceNumber
     }
 
-    /// What a refresh gets, as `MeshHub.refreshPlan` says: the manifest of every member, and
-    /// every page (manifest included) of one whose held pages do not match its manifest.
-    func refreshPlan() -> [(key: GatewayKey, pages: [Int])] {
-        members.sorted().map { member in
-            guard let roster = directory.roster(of: member), roster.isComplete else {
-                return (member, directory.roster(of: member)?.pagesToRefresh ?? [0])
-            }
-            return (member, [0])
+    /// What a refresh gets, as `MeshHub.refreshPlan` says: `pagesToPull` of every member.
+    func refreshPlan() -> [RosterPullPlanEntry] {
+        members.sorted().map { RosterPullPlanEntry(member: $0, pages: pagesToPull(of: $0)) }
+    }
+
+    /// As `MeshHub.pagesToPull(of:)`: the manifest while what is held of `member` matches
+    /// it, else every page (manifest included). Members are never dropped here.
+    func pagesToPull(of member: GatewayKey) -> [Int] {
+        guard let roster = directory.roster(of: member), roster.isComplete else {
+            return directory.roster(of: member)?.pagesToRefresh ?? [0]
         }
+        return [0]
     }
 
     /// The view the legacy clients get: own clients plus every verified roster, merged by
