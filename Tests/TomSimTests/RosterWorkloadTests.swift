@@ -42,10 +42,16 @@ struct RosterWorkloadTests {
         #expect(figures["roster items refused"] == 0)
         // A change is stored (entry pages, then the manifest: two puts in a row), then waits
         // for the next cycle of each other gateway (every 15 s start to start, staggered), whose
-        // members lookup and two batches of gets bring it: one interval plus a few lookups.
+        // members lookup, then that member's manifest get and its pages' gets bring it: one
+        // interval plus a few lookups (measured 17.7 s at most, 15.4 s after it was stored,
+        // cycles of 2.5 s at most).
         #expect(try #require(figures["registration converged after, max"]) < 22)
         #expect(try #require(figures["registration converged after it was stored, max"]) < 18)
-        #expect(try #require(figures["roster refresh cycle, max"]) < 15)
+        #expect(try #require(figures["roster refresh cycle, max"]) < 6)
+        // Without loss every put stores at the first try.
+        #expect(figures["roster page puts tried again in the same publication"] == 0)
+        #expect(figures["roster pages queued again after a refresh interval"] == 0)
+        #expect(figures["roster puts superseded by a newer version"] == 0)
         #expect(try #require(figures["registration converged after, p50"]) > 1)
         #expect(try #require(figures["roster KiB per registration"]) > 0)
 
