@@ -1,10 +1,10 @@
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// Decides, at accept time, whether a TCP connection may be served, and counts those that are.
 ///
 /// The decision must be synchronous on the accepting event loop, so the counters sit behind a
-/// single `Mutex` here rather than in an actor.
+/// single lock here rather than in an actor (NIO's; see `Outbox` for why not `Mutex`).
 public final class ConnectionAdmission: Sendable {
     public enum Refusal: String, Sendable {
         case serverFull = "server full"
@@ -21,7 +21,7 @@ public final class ConnectionAdmission: Sendable {
     private let maxConnections: Int
     private let maxPerAddress: Int
     private let limitLoopback: Bool
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     public init(maxConnections: Int, maxPerAddress: Int, limitLoopback: Bool) {
         self.maxConnections = maxConnections
@@ -34,7 +34,7 @@ public final class ConnectionAdmission: Sendable {
     public func admit(_ address: SocketAddress?) -> Result<String, RefusalError> {
         let key = address?.ipAddress ?? "unknown"
         let capped = limitLoopback || !(address.map(Self.isLoopback) ?? false)
-        return state.withLock { state in
+        return state.withLockedValue { state in
             if state.draining { return .failure(RefusalError(reason: .shuttingDown)) }
             if state.total >= maxConnections { return .failure(RefusalError(reason: .serverFull)) }
             let fromAddress = state.perAddress[key, default: 0]
@@ -48,7 +48,7 @@ public final class ConnectionAdmission: Sendable {
     }
 
     public func release(_ key: String) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.total -= 1
             let remaining = state.perAddress[key, default: 1] - 1
             state.perAddress[key] = remaining > 0 ? remaining : nil
@@ -57,11 +57,11 @@ public final class ConnectionAdmission: Sendable {
 
     /// Refuses every new connection from now on (shutdown in progress).
     public func startDraining() {
-        state.withLock { $0.draining = true }
+        state.withLockedValue { $0.draining = true }
     }
 
     public var openConnections: Int {
-        state.withLock { $0.total }
+        state.withLockedValue { $0.total }
     }
 
     static func isLoopback(_ address: SocketAddress) -> Bool {

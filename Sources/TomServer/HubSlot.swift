@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import TomSignaling
 
 /// The hub the front end hands messages to, and the mode it serves. A degrading seed
@@ -10,21 +10,21 @@ final class HubSlot: Sendable {
         var mode: String
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     init(_ hub: any SignalingHub, mode: String) {
-        self.state = Mutex(State(hub: hub, mode: mode))
+        self.state = NIOLockedValueBox(State(hub: hub, mode: mode))
     }
 
     var current: any SignalingHub {
-        state.withLock { $0.hub }
+        state.withLockedValue { $0.hub }
     }
 
     var mode: String {
-        state.withLock { $0.mode }
+        state.withLockedValue { $0.mode }
     }
 
     func replace(with successor: any SignalingHub, mode: String) {
-        state.withLock { $0 = State(hub: successor, mode: mode) }
+        state.withLockedValue { $0 = State(hub: successor, mode: mode) }
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
 import ServiceLifecycle
@@ -20,8 +21,8 @@ public final class SignalingServer: Sendable {
     let live = LiveConnections()
     let logger: Logger
     let publicKeyHex: String
-    private let routes = Mutex<[String: (handler: WebSocketRouteHandler, maxMessageBytes: Int)]>([:])
-    private let adminActions = Mutex<[String: AdminAction]>([:])
+    private let routes = NIOLockedValueBox<[String: (handler: WebSocketRouteHandler, maxMessageBytes: Int)]>([:])
+    private let adminActions = NIOLockedValueBox<[String: AdminAction]>([:])
     private let startedAt = ContinuousClock.now
     private let nextConnectionID = Atomic<UInt64>(0)
     private let openConnectionsGauge: CoreMetrics.Gauge
@@ -76,14 +77,14 @@ public final class SignalingServer: Sendable {
     /// nil gives the path back to legacy clients. Messages may be up to `maxMessageBytes`
     /// (frames are still limited to `--max-message-bytes`; larger messages come fragmented).
     public func route(_ path: String, maxMessageBytes: Int, to handler: WebSocketRouteHandler?) {
-        routes.withLock { $0[path] = handler.map { ($0, maxMessageBytes) } }
+        routes.withLockedValue { $0[path] = handler.map { ($0, maxMessageBytes) } }
     }
 
     /// An action run by `POST /admin/NAME` from a loopback address; it returns a short result.
     public typealias AdminAction = @Sendable () async -> String
 
     public func setAdminAction(_ name: String, _ action: AdminAction?) {
-        adminActions.withLock { $0[name] = action }
+        adminActions.withLockedValue { $0[name] = action }
     }
 
     public func status() async -> NodeStatus {
@@ -109,7 +110,7 @@ public final class SignalingServer: Sendable {
                 openConnectionsGauge.record(status.connections)
                 return status
             },
-            adminAction: { [self] name in adminActions.withLock { $0[name] } }
+            adminAction: { [self] name in adminActions.withLockedValue { $0[name] } }
         )
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: settings.maxMessageBytes,
@@ -160,7 +161,7 @@ public final class SignalingServer: Sendable {
         var logger = logger
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(remote)"
-        if let route = routes.withLock({ $0[request.path ?? ""] }) {
+        if let route = routes.withLockedValue({ $0[request.path ?? ""] }) {
             return .upgrade(headers) { inbound, outbound, _ in
                 let frames = inbound.messages(maxSize: route.maxMessageBytes).map { message -> [UInt8] in
                     switch message {

@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// A connection's bounded queue of outgoing messages.
 ///
@@ -17,8 +17,11 @@ import Synchronization
 /// A client that keeps up sees every snapshot; one that lags during a registration storm
 /// holds one list, not hundreds.
 ///
-/// The state sits behind one `Mutex` because enqueueing must be synchronous for producers
-/// on any executor, and taking must be synchronous on the consumer's event loop.
+/// The state sits behind one lock because enqueueing must be synchronous for producers on
+/// any executor, and taking must be synchronous on the consumer's event loop. The lock is
+/// NIO's (a pthread mutex), not `Synchronization.Mutex`: on Linux the latter is a futex the
+/// thread sanitizer cannot see (it reported this queue as racing), and it is known to be slow
+/// under contention, which this queue has (the hub and an event loop, per message).
 public final class Outbox: Sendable {
     public enum EnqueueResult: Sendable, Equatable {
         case queued
@@ -38,16 +41,16 @@ public final class Outbox: Sendable {
     }
 
     public let limitBytes: Int
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     public init(limitBytes: Int) {
         self.limitBytes = limitBytes
-        self.state = Mutex(State())
+        self.state = NIOLockedValueBox(State())
     }
 
     /// Connects the consumer. `wake` runs (outside the lock) when messages become available.
     public func attach(wake: @escaping @Sendable () -> Void, onOverflow: @escaping @Sendable () -> Void) {
-        let wakeNow = state.withLock { state -> Bool in
+        let wakeNow = state.withLockedValue { state -> Bool in
             state.wake = wake
             state.onOverflow = onOverflow
             guard !state.queue.isEmpty, !state.wakePending else { return false }
@@ -58,17 +61,17 @@ public final class Outbox: Sendable {
     }
 
     /// Bytes queued or being written, not yet reported written.
-    public var pendingBytes: Int { state.withLock { $0.pendingBytes } }
+    public var pendingBytes: Int { state.withLockedValue { $0.pendingBytes } }
 
     /// True once the limit was exceeded and the client is to be closed with 1008.
-    public var hasOverflowed: Bool { state.withLock { $0.hasOverflowed } }
+    public var hasOverflowed: Bool { state.withLockedValue { $0.hasOverflowed } }
 
-    public var isShut: Bool { state.withLock { $0.isShut } }
+    public var isShut: Bool { state.withLockedValue { $0.isShut } }
 
     @discardableResult
     public func enqueue(_ message: ByteBuffer, isSnapshot: Bool = false) -> EnqueueResult {
         enum Action { case none, wake(@Sendable () -> Void), overflow((@Sendable () -> Void)?) }
-        let (result, action) = state.withLock { state -> (EnqueueResult, Action) in
+        let (result, action) = state.withLockedValue { state -> (EnqueueResult, Action) in
             guard !state.isShut else { return (.closed, .none) }
             state.pendingBytes += message.readableBytes
             if state.pendingBytes > limitBytes {
@@ -105,7 +108,7 @@ public final class Outbox: Sendable {
     /// enqueues do not wake the consumer: it has promised to come back (when its socket can
     /// take more). Once the queue is empty, the next enqueue wakes it again.
     public func take(maxBytes: Int) -> [ByteBuffer] {
-        state.withLock { state in
+        state.withLockedValue { state in
             var count = 0
             var bytes = 0
             while count < state.queue.count, count == 0 || bytes + state.queue[count].readableBytes <= maxBytes {
@@ -124,13 +127,13 @@ public final class Outbox: Sendable {
 
     /// The consumer reports `bytes` handed to the socket.
     public func didWrite(bytes: Int) {
-        state.withLock { $0.pendingBytes -= bytes }
+        state.withLockedValue { $0.pendingBytes -= bytes }
     }
 
     /// Stops accepting messages and drops the backlog. Returns true for the first caller only.
     @discardableResult
     public func shut() -> Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard !state.isShut else { return false }
             Self.shut(&state)
             return true
