@@ -184,7 +184,7 @@ public actor GatewayRuntime {
     /// repair takes one cycle and a slow member does not hold the others back.
     private func pullRosters() async {
         let members = await hub.refreshPlan()
-        _ = await concurrently(members, limit: settings.maxConcurrentDHTOperations / 4) { member -> Void? in
+        _ = await concurrently(members, limit: settings.maxConcurrentDHTOperations) { member -> Void? in
             await self.pull(member.key, pages: member.pages)
             if let pages = await self.hub.pagesToPull(of: member.key), pages != [0] {
                 await self.pull(member.key, pages: pages)
@@ -296,19 +296,18 @@ public actor GatewayRuntime {
     }
 
     /// Puts the entry pages at once, then the manifest: a reader that sees the new manifest
-    /// finds the pages it names already stored. One publication at a time (changes meanwhile
-    /// wait for the next), so an older page can never land after a newer one; a page that
-    /// no node stored is tried again before the manifest goes out, then after a refresh interval.
+    /// finds the pages it names already stored. A page that no node stored is tried again
+    /// before the manifest goes out, then after a refresh interval. Publications may overlap:
+    /// a node refuses an older `seq` than it holds, so a late older page changes nothing.
     private func putPending() async {
         let manifestSalt = topic.rosterSalt(page: 0)
         let items = Array(pendingPublication.values)
         pendingPublication.removeAll()
+        publicationScheduled = false
         let pages = items.filter { $0.salt != manifestSalt }
         var unstored = await put(pages)
         if !unstored.isEmpty { unstored = await put(unstored) }
         _ = await put(items.filter { $0.salt == manifestSalt })
-        publicationScheduled = false
-        schedulePublication([])  // the changes made meanwhile
         guard !unstored.isEmpty else { return }
         // Nobody took them twice (loss, or no DHT yet): again after a refresh interval.
         Task {

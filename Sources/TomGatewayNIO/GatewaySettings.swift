@@ -3,7 +3,8 @@ public struct GatewaySettings: Sendable {
     /// How often members are looked up and held rosters checked against the DHT, start to
     /// start. It bounds how long a lost push stays lost: one interval plus one cycle.
     public var refreshInterval: Duration = .seconds(15)
-    /// DHT gets (and puts) a refresh (or a publication) keeps in flight at once.
+    /// Members a refresh checks at once (each with up to 4 gets in flight), and puts a
+    /// publication keeps in flight.
     public var maxConcurrentDHTOperations = 16
     /// How often the gateway re-announces itself under the topic (peers expire after 30 min).
     public var announceInterval: Duration = .seconds(5 * 60)
