@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "TomDHTTests", dependencies: ["TomDHT", "Bencode"]),
-        .testTarget(name: "TomSimTests", dependencies: ["TomSim", "TomDHT"]),
+        .testTarget(name: "TomSimTests", dependencies: ["TomSim", "TomDHT", "Bencode"]),
         .testTarget(
             name: "TomDHTNIOTests",
             dependencies: [

@@ -1,10 +1,10 @@
 import TomDHT
 
-/// A gateway's one publication in flight, run as `GatewayRuntime.putPending` runs it: every
+/// One publication of a gateway, run as `GatewayRuntime.putPending` runs it (29f3753): every
 /// changed entry page at once (at most 16 puts in flight); the pages no node stored once
 /// more; then the manifest, so a reader that sees the new manifest finds the pages it names
 /// stored. The pages still not stored after the second try are `unstored` (the runtime
-/// queues them again after a refresh interval). A gateway runs one publication at a time.
+/// queues them again after a refresh interval). A gateway's publications may overlap.
 struct RosterPublication {
     private enum Step {
         case pages, pagesAgain, manifest, done

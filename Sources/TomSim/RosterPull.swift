@@ -34,8 +34,8 @@ struct RosterMemberPull {
 /// as it arrives, then at once its pages if the manifest changed), the next member starting
 /// as soon as one is done. A slow member holds back only itself.
 struct RosterPull {
-    /// `maxConcurrentDHTOperations / 4`.
-    static let memberLimit = OperationBatch<RosterPullPlanEntry>.defaultLimit / 4
+    /// `maxConcurrentDHTOperations` (16 since 29f3753; 4 in 162a95c).
+    static let memberLimit = OperationBatch<RosterPullPlanEntry>.defaultLimit
     /// The runtime's `concurrently(requests, limit: 4)` within one member.
     static let getsPerMember = 4
 

@@ -5,13 +5,14 @@ import TomSignaling
 /// Roster propagation to virtual legacy clients, through the real gateway logic.
 ///
 /// `plan.gateways` ToM nodes become gateways of one topic, each with its own Ed25519 key. As
-/// `GatewayRuntime` does, each announces itself as a signed peer under the topic hash and puts
-/// the items its `RosterPublisher` signs (changes within 500 ms go out as one put per page:
-/// the entry pages at once, then the manifest); every `refreshSeconds`, start to start, it
-/// looks up the topic's signed peers, gets the refresh plan (every member's manifest, every
-/// page of a member it holds incomplete) with the `seq` it holds, feeds the items to its
-/// `GatewayDirectory`, then in the same cycle gets every page of each member whose roster is
-/// now incomplete. Gets and puts run at most 16 at a time. Its `ParticipantView` (own clients
+/// `GatewayRuntime` does (commit 29f3753), each announces itself as a signed peer under the
+/// topic hash and puts the items its `RosterPublisher` signs (changes within 500 ms go out as
+/// one put per page: the entry pages at once, 16 at a time, those no node stored once more,
+/// then the manifest; publications overlap); every `refreshSeconds`, start to start, it looks
+/// up the topic's signed peers and checks the members of its refresh plan 16 at a time, each
+/// on its own: its planned pages (usually the manifest) with the `seq` held, 4 gets in flight,
+/// fed to its `GatewayDirectory` as they arrive, then every page of it at once if its roster
+/// is now incomplete. Its `ParticipantView` (own clients
 /// plus the verified rosters) is what its legacy clients would get. There are no links here:
 /// the DHT is the only path.
 ///
@@ -36,7 +37,7 @@ struct RosterWorkload: Workload {
         case announce(gateway: Int)
         /// `expected`: the gateways whose announce had been stored when the lookup started.
         case members(gateway: Int, expected: Set<GatewayKey>)
-        case put(gateway: Int, item: MutableItem, page: Int)
+        case put(gateway: Int, publication: Int, item: MutableItem, page: Int)
         /// `expected`: the newest `seq` of the page stored by its owner when the get started.
         case get(gateway: Int, request: RosterPullRequest, expected: Int64?)
     }
@@ -154,7 +155,7 @@ struct RosterWorkload: Workload {
             gateways[gateway].members.formUnion(found)
             context.record(operation, succeeded: expected.isSubset(of: found), hops: hops)
             startPull(gateway, &context)
-        case .put(let gateway, let item, let page):
+        case .put(let gateway, let publication, let item, let page):
             let sequenceNumber = item.sequenceNumber
             publishCost.add(operation.cost)
             var stored = false
@@ -173,7 +174,7 @@ struct RosterWorkload: Workload {
                 if page == 0 { manifestStored(sequenceNumber, at: gateway, &context) }
             }
             context.record(operation, succeeded: stored || superseded, hops: hops)
-            putFinished(gateway, item: item, stored: stored, &context)
+            advance(gateways[gateway].finishPut(item, stored: stored, publication: publication), at: gateway, &context)
         case .get(let gateway, let request, let expected):
             pullCost.add(operation.cost)
             var hops: Int?
@@ -197,9 +198,9 @@ struct RosterWorkload: Workload {
         guard let purpose = pending.removeValue(forKey: operation.key) else { return }
         context.record(operation, succeeded: nil)
         switch purpose {
-        case .put(let gateway, let item, _):
+        case .put(let gateway, let publication, let item, _):
             publishCost.add(operation.cost)
-            putFinished(gateway, item: item, stored: false, &context)
+            advance(gateways[gateway].finishPut(item, stored: false, publication: publication), at: gateway, &context)
         case .get(let gateway, let request, _):
             pullCost.add(operation.cost)
             getFinished(gateway, request: request, found: nil, &context)
@@ -288,53 +289,28 @@ struct RosterWorkload: Workload {
     // MARK: - Publication
 
     /// As `GatewayRuntime.schedulePublication`: keeps the newest item of each page; a
-    /// publication starts `publishDelay` later unless one is scheduled or running (changes
-    /// made meanwhile go out in the next).
+    /// publication starts `publishDelay` later unless one is scheduled and not yet started.
+    /// One that is putting does not hold the next back (publications overlap, as in 29f3753).
     private mutating func publish(_ items: [MutableItem], at gateway: Int, _ context: inout SimulationContext) {
-        for item in items where (gateways[gateway].unpublished[item.salt]?.sequenceNumber ?? .min) < item.sequenceNumber {
-            gateways[gateway].unpublished[item.salt] = item
-        }
-        guard !gateways[gateway].publishScheduled, !gateways[gateway].unpublished.isEmpty else { return }
-        gateways[gateway].publishScheduled = true
+        guard gateways[gateway].queueForPublication(items) else { return }
         schedule(.publish, gateway, at: context.now + Self.publishDelay, &context)
     }
 
     private mutating func flushPublication(_ gateway: Int, _ context: inout SimulationContext) {
-        // A fixed order (the runtime's is the dictionary's): by `seq`, then by salt.
-        let items = gateways[gateway].unpublished.values.sorted {
-            $0.sequenceNumber != $1.sequenceNumber ? $0.sequenceNumber < $1.sequenceNumber : $0.salt.lexicographicallyPrecedes($1.salt)
-        }
-        gateways[gateway].unpublished.removeAll()
-        var publication = RosterPublication(items, manifestSalt: topic.rosterSalt(page: 0))
-        let puts = publication.start()
-        gateways[gateway].publication = publication
-        if publication.isDone {
-            publicationEnded(gateway, &context)
-            return
-        }
-        for item in puts { put(item, at: gateway, &context) }
+        advance(gateways[gateway].startPublication(manifestSalt: topic.rosterSalt(page: 0)), at: gateway, &context)
     }
 
-    private mutating func putFinished(_ gateway: Int, item: MutableItem, stored: Bool, _ context: inout SimulationContext) {
-        guard var publication = gateways[gateway].publication else { return }
-        let puts = publication.finishOne(item, stored: stored)
-        gateways[gateway].publication = publication
-        if publication.isDone {
-            publicationEnded(gateway, &context)
-            return
-        }
-        for next in puts { put(next, at: gateway, &context) }
+    /// Starts a publication's next puts, or ends it.
+    private mutating func advance(_ step: PublicationStep, at gateway: Int, _ context: inout SimulationContext) {
+        for item in step.puts { put(item, publication: step.number, at: gateway, &context) }
+        if let ended = step.ended { publicationEnded(ended, at: gateway, &context) }
     }
 
-    /// The publication is over: the changes made meanwhile go out next (after the publish
-    /// delay); the pages stored by neither try are queued again one refresh interval later
-    /// (not once no cycle would pull them any more).
-    private mutating func publicationEnded(_ gateway: Int, _ context: inout SimulationContext) {
-        let unstored = gateways[gateway].publication?.unstored ?? []
-        pagePutsRetried += gateways[gateway].publication?.retried ?? 0
-        gateways[gateway].publication = nil
-        gateways[gateway].publishScheduled = false
-        publish([], at: gateway, &context)
+    /// A publication is over: the pages stored by neither try are queued again one refresh
+    /// interval later (not once no cycle would pull them any more).
+    private mutating func publicationEnded(_ publication: RosterPublication, at gateway: Int, _ context: inout SimulationContext) {
+        pagePutsRetried += publication.retried
+        let unstored = publication.unstored
         guard !unstored.isEmpty, let plan else { return }
         let at = context.now + SimulationContext.duration(seconds: plan.refreshSeconds)
         guard at < stopAt else { return }
@@ -343,12 +319,12 @@ struct RosterWorkload: Workload {
         schedule(.requeue, gateway, at: at, &context)
     }
 
-    private mutating func put(_ item: MutableItem, at gateway: Int, _ context: inout SimulationContext) {
+    private mutating func put(_ item: MutableItem, publication: Int, at gateway: Int, _ context: inout SimulationContext) {
         let page = topic.rosterPage(salt: item.salt) ?? 0
         let key = context.start("roster put", on: gateways[gateway].node, target: item.target, workload: index, tag: gateway) { node, now in
             node.putMutable(item, now: now)
         }
-        pending[key] = .put(gateway: gateway, item: item, page: page)
+        pending[key] = .put(gateway: gateway, publication: publication, item: item, page: page)
     }
 
     // MARK: - The refresh cycle: announce when due, members, the plan, then stale pages

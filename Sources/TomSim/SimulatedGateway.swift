@@ -16,13 +16,15 @@ struct SimulatedGateway {
     private(set) var own: [String: RosterEntry] = [:]
     private var lastRegisteredAt: Int64 = 0
 
-    // Publication, as the runtime does it: changes within `publishDelay` go out as one put per
-    // page (the newest item of each salt), one publication at a time: changes made while one
-    // runs wait for the next.
-    var unpublished: [[UInt8]: MutableItem] = [:]
-    /// A publication is scheduled or running (the runtime's `publicationScheduled`).
-    var publishScheduled = false
-    var publication: RosterPublication?
+    // Publication, as the runtime does it (29f3753): changes within `publishDelay` go out as
+    // one put per page (the newest item of each salt). Publications overlap: a change made
+    // while one is putting schedules the next at once (a node refuses an older `seq`).
+    private(set) var unpublished: [[UInt8]: MutableItem] = [:]
+    /// A publication is scheduled and not yet started (the runtime's `publicationScheduled`).
+    private(set) var publishScheduled = false
+    /// The publications putting, by their number.
+    private(set) var publications: [Int: RosterPublication] = [:]
+    private var nextPublication = 0
     /// Pages no node stored after two tries, queued again one refresh interval later (oldest
     /// first: every gateway's queue has the same delay).
     var requeued: [[MutableItem]] = []
@@ -65,6 +67,45 @@ struct SimulatedGateway {
         let items = publisher.remove(nodeId: nodeId, now: nowMicroseconds)
         rebuildView()
         return items
+    }
+
+    /// As `GatewayRuntime.schedulePublication`: keeps the newest item of each page; true if a
+    /// publication is to be scheduled now (none is scheduled and not yet started).
+    mutating func queueForPublication(_ items: [MutableItem]) -> Bool {
+        for item in items where (unpublished[item.salt]?.sequenceNumber ?? .min) < item.sequenceNumber {
+            unpublished[item.salt] = item
+        }
+        guard !publishScheduled, !unpublished.isEmpty else { return false }
+        publishScheduled = true
+        return true
+    }
+
+    /// As `GatewayRuntime.putPending` begins: takes every queued change into a new publication
+    /// and clears the schedule, so the next change schedules another that may overlap this one.
+    mutating func startPublication(manifestSalt: [UInt8]) -> PublicationStep {
+        // A fixed order (the runtime's is the dictionary's): by `seq`, then by salt.
+        let items = unpublished.values.sorted {
+            $0.sequenceNumber != $1.sequenceNumber ? $0.sequenceNumber < $1.sequenceNumber : $0.salt.lexicographicallyPrecedes($1.salt)
+        }
+        unpublished.removeAll()
+        publishScheduled = false
+        let number = nextPublication
+        nextPublication += 1
+        var publication = RosterPublication(items, manifestSalt: manifestSalt)
+        let puts = publication.start()
+        return settle(publication, number: number, puts: puts)
+    }
+
+    /// One put of publication `number` finished.
+    mutating func finishPut(_ item: MutableItem, stored: Bool, publication number: Int) -> PublicationStep {
+        guard var publication = publications[number] else { return PublicationStep(number: number, puts: [], ended: nil) }
+        let puts = publication.finishOne(item, stored: stored)
+        return settle(publication, number: number, puts: puts)
+    }
+
+    private mutating func settle(_ publication: RosterPublication, number: Int, puts: [MutableItem]) -> PublicationStep {
+        publications[number] = publication.isDone ? nil : publication
+        return PublicationStep(number: number, puts: puts, ended: publication.isDone ? publication : nil)
     }
 
     /// Feeds pulled items to the directory as `MeshHub.acceptPulled` does: each in turn (a
@@ -113,4 +154,11 @@ struct SimulatedGateway {
         }
         view = ParticipantView(sources: sources)
     }
+}
+
+/// What a publication does next: the puts to start, and itself once it is over.
+struct PublicationStep {
+    let number: Int
+    let puts: [MutableItem]
+    let ended: RosterPublication?
 }

@@ -4,7 +4,7 @@ import TomDHT
 import TomGateway
 @testable import TomSim
 
-/// The simulator's mirrors of `GatewayRuntime`'s publication and pull steps (commit 162a95c).
+/// The simulator's mirrors of `GatewayRuntime`'s publication and pull steps (commit 29f3753).
 @Suite("tom-sim roster parts")
 struct RosterPartsTests {
     static let manifestSalt: [UInt8] = [0]
@@ -46,13 +46,51 @@ struct RosterPartsTests {
         #expect(publication.isDone)
     }
 
-    @Test func aCyclePullsFourMembersAtOnceEachWithFourGetsInFlight() {
+    @Test func aCyclePullsSixteenMembersAtOnceEachWithFourGetsInFlight() {
         var random = DHTRandom(seed: 3)
-        let keys = (0..<6).map { _ in GatewayKey(ItemSigningKey.random(using: &random).publicKey)! }
+        let keys = (0..<18).map { _ in GatewayKey(ItemSigningKey.random(using: &random).publicKey)! }
         var pull = RosterPull(keys.map { RosterPullPlanEntry(member: $0, pages: [0]) })
-        #expect(pull.members.startFirst().map(\.member) == Array(keys.prefix(4)))
-        #expect(pull.members.finishOne()?.member == keys[4])
+        #expect(pull.members.startFirst().map(\.member) == Array(keys.prefix(16)))
+        #expect(pull.members.finishOne()?.member == keys[16])
         var member = RosterMemberPull((0..<6).map { RosterPullRequest(member: keys[0], page: $0, held: nil) }, isFirst: false)
         #expect(member.batch.startFirst().map(\.page) == [0, 1, 2, 3])
+    }
+
+    @Test func aChangeWhileAPublicationPutsStartsTheNextWhichOverlapsIt() {
+        var random = DHTRandom(seed: 5)
+        let topic = Topic(name: "parts")
+        var gateway = SimulatedGateway(
+            node: 0, signingKey: ItemSigningKey.random(using: &random), topic: topic, endpoint: "ws://10.0.0.1:3001", nowMicroseconds: 0)
+        let manifestSalt = topic.rosterSalt(page: 0)
+        let page1 = topic.rosterSalt(page: 1)
+        func item(_ salt: [UInt8], seq: Int64) -> MutableItem {
+            MutableItem(publicKey: [], salt: salt, sequenceNumber: seq, value: CanonicalBencode(.string("x")), signature: [])
+        }
+        let scheduled = gateway.queueForPublication([item(manifestSalt, seq: 1), item(page1, seq: 1)])
+        let scheduledAgain = gateway.queueForPublication([item(page1, seq: 2)])  // within the publish delay: same one
+        #expect(scheduled && !scheduledAgain)
+        let first = gateway.startPublication(manifestSalt: manifestSalt)
+        #expect(first.puts.map(\.sequenceNumber) == [2])
+        // The first still puts its page; a change now schedules a second publication.
+        let next = gateway.queueForPublication([item(manifestSalt, seq: 3), item(page1, seq: 3)])
+        #expect(next)
+        let second = gateway.startPublication(manifestSalt: manifestSalt)
+        #expect(second.number != first.number)
+        #expect(gateway.publications.count == 2)
+        // Each goes on by itself: the second's page, then its manifest, while the first waits.
+        let secondManifest = gateway.finishPut(item(page1, seq: 3), stored: true, publication: second.number)
+        #expect(secondManifest.puts.map(\.salt) == [manifestSalt])
+        let secondEnded = gateway.finishPut(item(manifestSalt, seq: 3), stored: true, publication: second.number).ended
+        #expect(secondEnded?.unstored.isEmpty == true)
+        #expect(gateway.publications.count == 1)
+        // The first's page lands late and is refused (a newer seq is stored): tried once more,
+        // then its manifest anyway, and the page is left unstored for the re-queue.
+        let again = gateway.finishPut(item(page1, seq: 2), stored: false, publication: first.number)
+        #expect(again.puts.map(\.sequenceNumber) == [2])
+        let firstManifest = gateway.finishPut(item(page1, seq: 2), stored: false, publication: first.number)
+        #expect(firstManifest.puts.map(\.salt) == [manifestSalt])
+        let ended = gateway.finishPut(item(manifestSalt, seq: 1), stored: false, publication: first.number).ended
+        #expect(ended?.unstored.map(\.salt) == [page1])
+        #expect(gateway.publications.isEmpty)
     }
 }
