@@ -29,6 +29,9 @@ public actor GatewayRuntime {
     private var keyAt: [GatewayEndpoint: GatewayKey] = [:]
     private var pendingPublication: [[UInt8]: MutableItem] = [:]
     private var publicationScheduled = false
+    /// The newest `seq` handed to the DHT per page: an unstored page that a newer one has
+    /// superseded is not tried again (nodes holding the newer one refuse it for good).
+    private var newestPublished: [[UInt8]: Int64] = [:]
 
     public init(
         hub: MeshHub,
@@ -284,8 +287,9 @@ public actor GatewayRuntime {
     // MARK: - DHT publication
 
     private func schedulePublication(_ items: [MutableItem]) {
-        for item in items where (pendingPublication[item.salt]?.sequenceNumber ?? .min) < item.sequenceNumber {
+        for item in items where !isSuperseded(item) && (pendingPublication[item.salt]?.sequenceNumber ?? .min) < item.sequenceNumber {
             pendingPublication[item.salt] = item
+            newestPublished[item.salt] = item.sequenceNumber
         }
         guard !publicationScheduled, !pendingPublication.isEmpty else { return }
         publicationScheduled = true
@@ -297,16 +301,17 @@ public actor GatewayRuntime {
 
     /// Puts the entry pages at once, then the manifest: a reader that sees the new manifest
     /// finds the pages it names already stored. A page that no node stored is tried again
-    /// before the manifest goes out, then after a refresh interval. Publications may overlap:
-    /// a node refuses an older `seq` than it holds, so a late older page changes nothing.
+    /// before the manifest goes out, then after a refresh interval, unless a newer version of
+    /// it went out meanwhile. Publications may overlap: a node refuses an older `seq` than it
+    /// holds, so a late older page changes nothing.
     private func putPending() async {
         let manifestSalt = topic.rosterSalt(page: 0)
         let items = Array(pendingPublication.values)
         pendingPublication.removeAll()
         publicationScheduled = false
         let pages = items.filter { $0.salt != manifestSalt }
-        var unstored = await put(pages)
-        if !unstored.isEmpty { unstored = await put(unstored) }
+        var unstored = await put(pages).filter { !isSuperseded($0) }
+        if !unstored.isEmpty { unstored = await put(unstored).filter { !isSuperseded($0) } }
         _ = await put(items.filter { $0.salt == manifestSalt })
         guard !unstored.isEmpty else { return }
         // Nobody took them twice (loss, or no DHT yet): again after a refresh interval.
@@ -314,6 +319,10 @@ public actor GatewayRuntime {
             try? await Task.sleep(for: self.settings.refreshInterval)
             self.schedulePublication(unstored)
         }
+    }
+
+    private func isSuperseded(_ item: MutableItem) -> Bool {
+        (newestPublished[item.salt] ?? .min) > item.sequenceNumber
     }
 
     /// Puts every item, several at once; the ones no node stored.
