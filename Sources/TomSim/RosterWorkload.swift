@@ -310,7 +310,7 @@ struct RosterWorkload: Workload {
     /// interval later (not once no cycle would pull them any more).
     private mutating func publicationEnded(_ publication: RosterPublication, at gateway: Int, _ context: inout SimulationContext) {
         pagePutsRetried += publication.retried
-        let unstored = publication.unstored
+        let unstored = publication.unstored.filter { !gateways[gateway].isSuperseded($0) }
         guard !unstored.isEmpty, let plan else { return }
         let at = context.now + SimulationContext.duration(seconds: plan.refreshSeconds)
         guard at < stopAt else { return }

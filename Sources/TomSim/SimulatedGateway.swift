@@ -28,6 +28,9 @@ struct SimulatedGateway {
     /// Pages no node stored after two tries, queued again one refresh interval later (oldest
     /// first: every gateway's queue has the same delay).
     var requeued: [[MutableItem]] = []
+    /// The newest `seq` handed to publication per page (the runtime's `newestPublished`): an
+    /// unstored page older than it is neither tried again nor queued again.
+    private(set) var newestPublished: [[UInt8]: Int64] = [:]
     /// The newest `seq` of each page that a put stored on at least one node: what a reader
     /// can be expected to find.
     var storedSequenceNumbers: [Int: Int64] = [:]
@@ -72,8 +75,9 @@ struct SimulatedGateway {
     /// As `GatewayRuntime.schedulePublication`: keeps the newest item of each page; true if a
     /// publication is to be scheduled now (none is scheduled and not yet started).
     mutating func queueForPublication(_ items: [MutableItem]) -> Bool {
-        for item in items where (unpublished[item.salt]?.sequenceNumber ?? .min) < item.sequenceNumber {
+        for item in items where !isSuperseded(item) && (unpublished[item.salt]?.sequenceNumber ?? .min) < item.sequenceNumber {
             unpublished[item.salt] = item
+            newestPublished[item.salt] = item.sequenceNumber
         }
         guard !publishScheduled, !unpublished.isEmpty else { return false }
         publishScheduled = true
@@ -99,8 +103,12 @@ struct SimulatedGateway {
     /// One put of publication `number` finished.
     mutating func finishPut(_ item: MutableItem, stored: Bool, publication number: Int) -> PublicationStep {
         guard var publication = publications[number] else { return PublicationStep(number: number, puts: [], ended: nil) }
-        let puts = publication.finishOne(item, stored: stored)
+        let puts = publication.finishOne(item, stored: stored || isSuperseded(item))
         return settle(publication, number: number, puts: puts)
+    }
+
+    func isSuperseded(_ item: MutableItem) -> Bool {
+        (newestPublished[item.salt] ?? .min) > item.sequenceNumber
     }
 
     private mutating func settle(_ publication: RosterPublication, number: Int, puts: [MutableItem]) -> PublicationStep {

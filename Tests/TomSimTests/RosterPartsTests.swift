@@ -83,14 +83,13 @@ struct RosterPartsTests {
         let secondEnded = gateway.finishPut(item(manifestSalt, seq: 3), stored: true, publication: second.number).ended
         #expect(secondEnded?.unstored.isEmpty == true)
         #expect(gateway.publications.count == 1)
-        // The first's page lands late and is refused (a newer seq is stored): tried once more,
-        // then its manifest anyway, and the page is left unstored for the re-queue.
-        let again = gateway.finishPut(item(page1, seq: 2), stored: false, publication: first.number)
-        #expect(again.puts.map(\.sequenceNumber) == [2])
+        // The first's page lands late and is refused (a newer seq is stored). A newer version
+        // of it went out, so it is not tried again: the first goes on to its manifest, and
+        // nothing is left for the re-queue.
         let firstManifest = gateway.finishPut(item(page1, seq: 2), stored: false, publication: first.number)
         #expect(firstManifest.puts.map(\.salt) == [manifestSalt])
         let ended = gateway.finishPut(item(manifestSalt, seq: 1), stored: false, publication: first.number).ended
-        #expect(ended?.unstored.map(\.salt) == [page1])
+        #expect(ended?.unstored.isEmpty == true)
         #expect(gateway.publications.isEmpty)
     }
 }
