@@ -25,7 +25,7 @@ struct ProcessMemory: Sendable {
         line.split(separator: " ").lazy.compactMap { Int($0.filter(\.isNumber)) }.first
     }
 
-    private static func readSmallFile(_ path: String) -> String? {
+    static func readSmallFile(_ path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }

@@ -41,6 +41,7 @@ struct RelayCommand: AsyncParsableCommand {
         let scenario = RelayScenario(
             target: try common.target(), clientCount: clients, signalsPerClient: signals,
             payloadBytes: payloadBytes, window: window, connectConcurrency: common.connectConcurrency,
+            serverPid: common.serverPid,
             deadline: common.deadline, counters: counters)
         let clientCount = clients
         try await ScenarioRunner.run(label: "relay", options: common, counters: counters) {

@@ -9,6 +9,7 @@ struct RelayScenario: Sendable {
     let payloadBytes: Int
     let window: Int
     let connectConcurrency: Int
+    let serverPid: Int32?
     let deadline: ContinuousClock.Instant
     let counters: LoadCounters
 
@@ -39,6 +40,8 @@ struct RelayScenario: Sendable {
 
             var timedOut = false
             var signalsStarted: Int64?
+            var cpuAtStart: CPUSample?
+            var cpuAtEnd: CPUSample?
             if clients.count >= 2 {
                 counters.expectedParticipants.store(clients.count, ordering: .relaxed)
                 let registerStart = ContinuousClock.now
@@ -50,6 +53,7 @@ struct RelayScenario: Sendable {
 
                 if converged {
                     let peers = clients.map(\.identity.nodeId)
+                    cpuAtStart = CPUSample.take(serverPid: serverPid)
                     signalsStarted = MonotonicClock.nanoseconds()
                     for (position, client) in clients.enumerated() {
                         let senderWindow = windows[client.identity.index]
@@ -62,6 +66,7 @@ struct RelayScenario: Sendable {
                         }
                     }
                     timedOut = !(await waitUntil(deadline) { counters.sendersFinished.value >= clients.count })
+                    cpuAtEnd = CPUSample.take(serverPid: serverPid)
                 }
             }
 
@@ -93,6 +98,9 @@ struct RelayScenario: Sendable {
             summary.add(
                 "signals_per_second", sendWindow.flatMap { $0 > 0 ? Double(delivered) / $0 : nil }, decimals: 1)
             LatencyStats(samples: latencies).add(to: &summary, prefix: "latency")
+            if let cpuAtStart, let cpuAtEnd {
+                cpuAtEnd.add(since: cpuAtStart, signals: delivered, to: &summary)
+            }
             summary.add("server_errors", counters.serverErrors.value)
             summary.add("send_errors", counters.sendErrors.value)
             summary.add("unexpected_closes", counters.unexpectedCloses.value)
