@@ -7,12 +7,12 @@ import NIOHTTP1
 /// answered `503` before any upgrade, and a served connection holds its slot until it closes.
 struct AdmittingChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     enum Value: ServerChildChannelValue {
-        case admitted(Inner.Value, slot: String)
+        case admitted(Inner.Value)
         case refused(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, ConnectionAdmission.Refusal)
 
         var channel: any Channel {
             switch self {
-            case .admitted(let value, _): value.channel
+            case .admitted(let value): value.channel
             case .refused(let asyncChannel, _): asyncChannel.channel
             }
         }
@@ -32,10 +32,10 @@ struct AdmittingChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
         }
         switch admission.admit(channel.remoteAddress) {
         case .success(let slot):
-            return inner.setup(channel: channel, logger: logger).map { .admitted($0, slot: slot) }.flatMapErrorThrowing { error in
-                admission.release(slot)
-                throw error
-            }
+            // Held until the connection closes: a WebSocket served by channel handlers
+            // outlives `handle`.
+            channel.closeFuture.whenComplete { _ in admission.release(slot) }
+            return inner.setup(channel: channel, logger: logger).map { .admitted($0) }
         case .failure(let refusal):
             onRefusal(refusal.reason)
             return channel.eventLoop.makeCompletedFuture {
@@ -50,9 +50,8 @@ struct AdmittingChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         switch value {
-        case .admitted(let innerValue, let slot):
+        case .admitted(let innerValue):
             await inner.handle(value: innerValue, logger: logger)
-            admission.release(slot)
         case .refused(let asyncChannel, let reason):
             await Self.respondUnavailable(asyncChannel, reason: reason, logger: logger)
         }

@@ -5,12 +5,10 @@ import TomSignaling
 /// Moves a client's outbox into its channel on the channel's event loop, as text frames
 /// under one flush per batch, and only while the socket can take more.
 ///
-/// Data frames are written straight into the pipeline, beside HummingbirdWebSocket's own
-/// writer (which still sends pongs and close frames): per message, that saves the hops
-/// through an async stream, the WebSocket handler actor and the async channel writer.
-/// While the channel is not writable, messages stay in the outbox, where a newer
-/// participants list can still replace an older one; `WritabilityObserver` resumes the
-/// drain when the socket drains. Written bytes are reported back when the socket write
+/// Data frames are written straight into the pipeline, with no async stream, actor or async
+/// writer per message. While the channel is not writable, messages stay in the outbox, where
+/// a newer participants list can still replace an older one; `LegacyMessageHandler` resumes
+/// the drain when the socket drains. Written bytes are reported back when the socket write
 /// completes, so the outbox limit bounds all that the process holds for that client.
 struct ChannelOutboxWriter: Sendable {
     /// About one channel high-water mark per batch.
@@ -18,15 +16,6 @@ struct ChannelOutboxWriter: Sendable {
 
     let outbox: Outbox
     let channel: any Channel
-
-    func attach(onOverflow: @escaping @Sendable () -> Void) async throws {
-        let writer = self
-        let channel = self.channel
-        try await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.addHandler(WritabilityObserver { writer.drain() })
-        }.get()
-        outbox.attach(wake: { channel.eventLoop.execute { writer.drain() } }, onOverflow: onOverflow)
-    }
 
     func drain() {
         guard channel.isActive else {
@@ -51,20 +40,5 @@ struct ChannelOutboxWriter: Sendable {
             }
             channel.flush()
         }
-    }
-}
-
-/// Calls back when the channel becomes writable again.
-final class WritabilityObserver: ChannelInboundHandler, RemovableChannelHandler, Sendable {
-    typealias InboundIn = NIOAny
-    private let becameWritable: @Sendable () -> Void
-
-    init(becameWritable: @escaping @Sendable () -> Void) {
-        self.becameWritable = becameWritable
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { becameWritable() }
-        context.fireChannelWritabilityChanged()
     }
 }

@@ -1,35 +1,34 @@
-import HummingbirdWebSocket
+import NIOConcurrencyHelpers
 import NIOWebSocket
 
-/// The open WebSocket connections, so shutdown can close each with 1001 ("going away")
-/// before the HTTP server stops.
-actor LiveConnections {
-    typealias Closer = @Sendable (WebSocketErrorCode, String) async -> Void
+/// The open legacy WebSocket connections, so shutdown can close each with 1001 ("going
+/// away") before the HTTP server stops. Connections add and remove themselves on their
+/// event loops, synchronously, so a removal can never overtake its addition.
+final class LiveConnections: Sendable {
+    /// Starts a connection's closing handshake; callable from any thread.
+    typealias Closer = @Sendable (WebSocketErrorCode, String) -> Void
 
-    private var closers: [UInt64: Closer] = [:]
+    private let closers = NIOLockedValueBox<[UInt64: Closer]>([:])
 
-    var count: Int { closers.count }
+    var count: Int { closers.withLockedValue { $0.count } }
 
     func add(_ id: UInt64, closer: @escaping Closer) {
-        closers[id] = closer
+        closers.withLockedValue { $0[id] = closer }
     }
 
     func remove(_ id: UInt64) {
-        closers[id] = nil
+        closers.withLockedValue { $0[id] = nil }
     }
 
     /// Sends a close frame on every connection, then waits until all have ended or the
     /// timeout passes. Runs once, at shutdown, so a short poll is simpler than waiters that
     /// would also have to handle cancellation.
     func closeAll(code: WebSocketErrorCode, reason: String, timeout: Duration) async {
-        let pending = Array(closers.values)
-        await withTaskGroup(of: Void.self) { group in
-            for closer in pending {
-                group.addTask { await closer(code, reason) }
-            }
+        for closer in closers.withLockedValue({ Array($0.values) }) {
+            closer(code, reason)
         }
         let deadline = ContinuousClock.now + timeout
-        while !closers.isEmpty, ContinuousClock.now < deadline {
+        while count > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

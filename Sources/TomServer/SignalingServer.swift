@@ -1,8 +1,9 @@
 import CoreMetrics
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
+import NIOHTTP1
+import NIOWebSocket
 import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
@@ -19,6 +20,7 @@ public final class SignalingServer: Sendable {
     let hubSlot: HubSlot
     let admission: ConnectionAdmission
     let live = LiveConnections()
+    let hubInbox = HubInbox()
     let logger: Logger
     let publicKeyHex: String
     private let routes = NIOLockedValueBox<[String: (handler: WebSocketRouteHandler, maxMessageBytes: Int)]>([:])
@@ -60,7 +62,7 @@ public final class SignalingServer: Sendable {
     /// The services to run, in start order. Graceful shutdown runs in reverse: first every
     /// WebSocket is closed with 1001, then the HTTP server stops.
     public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [makeApplication(onListening: onListening), ConnectionDrain(server: self)]
+        [HubDelivery(server: self), makeApplication(onListening: onListening), ConnectionDrain(server: self)]
     }
 
     /// The hub serving legacy clients now.
@@ -112,24 +114,16 @@ public final class SignalingServer: Sendable {
             },
             adminAction: { [self] name in adminActions.withLockedValue { $0[name] } }
         )
-        let webSocket = WebSocketServerConfiguration(
-            maxFrameSize: settings.maxMessageBytes,
-            // Keepalive is ClientFrameGuard's event-loop timer, not a task per connection.
-            autoPing: .disabled,
-            closeTimeout: settings.closeTimeout,
-            validateUTF8: true
-        )
         let builder = HTTPServerBuilder { [self] responder in
             try ServerTLS.wrap(AdmittingChildChannel(
-                inner: HTTP1WebSocketUpgradeChannel(
+                inner: HTTPWebSocketChannel(
                     responder: responder,
-                    configuration: .init(http1: .init(idleTimeout: .seconds(120)), ws: webSocket),
-                    shouldUpgrade: { request, channel, logger in
-                        self.upgrade(request, channel: channel, logger: logger)
-                    }
+                    http1: .init(idleTimeout: .seconds(120)),
+                    maxFrameBytes: settings.maxMessageBytes,
+                    upgrade: { head, channel, logger in self.upgrade(head, channel: channel, logger: logger) }
                 ),
                 admission: admission,
-                requestHeadTimeout: .nanoseconds(settings.requestHeadTimeout.nanoseconds),
+                requestHeadTimeout: settings.requestHeadTimeout.timeAmount,
                 onRefusal: { [metrics] _ in metrics.countError("rejected_connection") }
             ), files: settings.tls)
         }
@@ -146,55 +140,88 @@ public final class SignalingServer: Sendable {
 
     /// Accepts every upgrade (any path) and echoes the first offered subprotocol, as the `ws`
     /// library did: browsers fail the connection when an offered protocol is not answered.
-    private func upgrade(
-        _ request: HTTPRequest,
-        channel: any Channel,
-        logger: Logger
-    ) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        var headers = HTTPFields()
-        if let offered = request.headerFields[values: .secWebSocketProtocol].first?.split(separator: ",").first {
-            let first = offered.trimmingCharacters(in: .whitespaces)
-            if !first.isEmpty { headers[.secWebSocketProtocol] = first }
+    private func upgrade(_ head: HTTPRequestHead, channel: any Channel, logger: Logger) -> WebSocketUpgrade? {
+        var headers = HTTPHeaders()
+        let offeredProtocols = head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init)
+        if let first = offeredProtocols.first, !first.isEmpty {
+            headers.add(name: "sec-websocket-protocol", value: first)
         }
         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
         let remote = channel.remoteAddress?.description ?? "unknown"
         var logger = logger
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(remote)"
-        if let route = routes.withLockedValue({ $0[request.path ?? ""] }) {
-            return .upgrade(headers) { inbound, outbound, _ in
-                let frames = inbound.messages(maxSize: route.maxMessageBytes).map { message -> [UInt8] in
-                    switch message {
-                    case .binary(let buffer): Array(buffer: buffer)
-                    case .text(let text): Array(text.utf8)
-                    }
-                }
-                let socket = RoutedWebSocket(
-                    remoteAddress: remote,
-                    send: { bytes in try await outbound.write(.binary(ByteBuffer(bytes: bytes))) },
-                    close: { try? await outbound.close(.normalClosure, reason: nil) }
-                )
-                await route.handler(frames, socket)
+        if let route = routes.withLockedValue({ $0[head.uri] }) {
+            return WebSocketUpgrade(headers: headers) { [settings] channel in
+                try Self.installRoute(route, remote: remote, on: channel, closeTimeout: settings.closeTimeout)
             }
         }
-        guard settings.servesLegacyClients else { return .dontUpgrade }
-        let asksForAuth = RegisterAuthenticator.offered(in: request.headerFields[values: .secWebSocketProtocol])
-        if asksForAuth { headers[.secWebSocketProtocol] = RegisterAuth.subprotocol }
-        return .upgrade(headers) { [self, logger] inbound, outbound, _ in
-            let outbox = Outbox(limitBytes: settings.outboxLimitBytes)
-            let connection = LegacyConnection(
-                session: ClientSession(id: id, remoteAddress: remote, outbox: outbox),
-                channel: channel,
-                hubSlot: hubSlot,
-                metrics: metrics,
-                settings: settings,
-                live: live,
-                logger: logger,
-                registerAuth: RegisterAuthenticator(
-                    required: settings.requireAuth, serverKey: RegisterAuthenticator.serverKey(fromHex: publicKeyHex)),
-                clientAskedForAuth: asksForAuth
-            )
-            try await connection.run(inbound: inbound, outbound: outbound)
+        guard settings.servesLegacyClients else { return nil }
+        let asksForAuth = RegisterAuthenticator.offered(in: offeredProtocols)
+        if asksForAuth { headers.replaceOrAdd(name: "sec-websocket-protocol", value: RegisterAuth.subprotocol) }
+        let plan = LegacyConnectionPlan(
+            session: ClientSession(id: id, remoteAddress: remote, outbox: Outbox(limitBytes: settings.outboxLimitBytes)),
+            server: self,
+            logger: logger,
+            clientAskedForAuth: asksForAuth
+        )
+        let connection = WebSocketConnectionHandler.Settings(
+            maxMessageBytes: settings.maxMessageBytes,
+            pingInterval: settings.pingInterval.timeAmount,
+            closeTimeout: settings.closeTimeout.timeAmount
+        )
+        return WebSocketUpgrade(headers: headers) { [metrics] channel in
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(WebSocketConnectionHandler(settings: connection) { kind in metrics.countError(kind) })
+            try pipeline.addHandler(LegacyMessageHandler(plan: plan))
+            return nil
+        }
+    }
+
+    /// A routed WebSocket: whole messages through an `NIOAsyncChannel`, read by the route's
+    /// handler in the connection's task.
+    private static func installRoute(
+        _ route: (handler: WebSocketRouteHandler, maxMessageBytes: Int),
+        remote: String,
+        on channel: any Channel,
+        closeTimeout: Duration
+    ) throws -> @Sendable () async -> Void {
+        let connection = WebSocketConnectionHandler.Settings(
+            maxMessageBytes: route.maxMessageBytes, pingInterval: nil, closeTimeout: closeTimeout.timeAmount)
+        try channel.pipeline.syncOperations.addHandler(WebSocketConnectionHandler(settings: connection) { _ in })
+        let asyncChannel = try NIOAsyncChannel<WebSocketDataMessage, WebSocketFrame>(wrappingChannelSynchronously: channel)
+        return {
+            try? await asyncChannel.executeThenClose { inbound, outbound in
+                let socket = RoutedWebSocket(
+                    remoteAddress: remote,
+                    send: { bytes in
+                        try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(bytes: bytes)))
+                    },
+                    close: {
+                        channel.triggerUserOutboundEvent(WebSocketCloseRequest(code: .normalClosure, reason: nil), promise: nil)
+                    }
+                )
+                await route.handler(inbound.map { Array(buffer: $0.bytes) }, socket)
+            }
+        }
+    }
+}
+
+/// Hands the legacy connections' messages to the hub (`HubInbox`) from before the first
+/// connection until after the last one has closed: started first, it is stopped last.
+struct HubDelivery: Service {
+    let server: SignalingServer
+
+    func run() async throws {
+        let inbox = server.hubInbox
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await inbox.run(delivering: server.hubSlot)
+            } onGracefulShutdown: {
+                inbox.finish()
+            }
+        } onCancel: {
+            inbox.finish()
         }
     }
 }
@@ -207,7 +234,7 @@ struct ConnectionDrain: Service {
     func run() async throws {
         try? await gracefulShutdown()
         server.admission.startDraining()
-        let open = await server.live.count
+        let open = server.live.count
         server.logger.info("shutting down", metadata: ["open_websockets": "\(open)"])
         await server.live.closeAll(code: .goingAway, reason: "server shutting down", timeout: server.settings.closeTimeout)
     }
