@@ -10,9 +10,7 @@ public enum BencodeEncoder {
     public static func append(_ value: BencodeValue, to output: inout [UInt8]) {
         switch value {
         case .integer(let number):
-            output.append(ASCII.integerStart)
-            appendDecimal(number, to: &output)
-            output.append(ASCII.end)
+            appendInteger(number, to: &output)
         case .bytes(let bytes):
             appendByteString(bytes, to: &output)
         case .list(let elements):
@@ -33,22 +31,52 @@ public enum BencodeEncoder {
         }
     }
 
-    static func appendByteString(_ bytes: [UInt8], to output: inout [UInt8]) {
+    /// `<length>:<bytes>`.
+    public static func appendByteString(_ bytes: [UInt8], to output: inout [UInt8]) {
         appendDecimal(Int64(bytes.count), to: &output)
         output.append(ASCII.colon)
         output.append(contentsOf: bytes)
     }
 
+    /// `<length>:<bytes>` for any contiguous run of bytes, such as a slice of a datagram.
+    public static func appendByteString(_ bytes: ArraySlice<UInt8>, to output: inout [UInt8]) {
+        appendDecimal(Int64(bytes.count), to: &output)
+        output.append(ASCII.colon)
+        output.append(contentsOf: bytes)
+    }
+
+    /// `<length>:<text>` for a literal such as a dictionary key, without allocating.
+    public static func appendByteString(_ text: StaticString, to output: inout [UInt8]) {
+        appendDecimal(Int64(text.utf8CodeUnitCount), to: &output)
+        output.append(ASCII.colon)
+        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// `i<number>e`.
+    public static func appendInteger(_ number: Int64, to output: inout [UInt8]) {
+        output.append(ASCII.integerStart)
+        appendDecimal(number, to: &output)
+        output.append(ASCII.end)
+    }
+
+    /// Minimal decimal digits, written in place (no temporary buffer).
     static func appendDecimal(_ number: Int64, to output: inout [UInt8]) {
         if number < 0 { output.append(ASCII.minus) }
         // `magnitude` is a UInt64, so Int64.min needs no special case.
         var remaining = number.magnitude
-        var digits: [UInt8] = []
+        var digitCount = 1
+        var scan = remaining
+        while scan >= 10 {
+            scan /= 10
+            digitCount += 1
+        }
+        output.append(contentsOf: repeatElement(ASCII.zero, count: digitCount))
+        var index = output.count - 1
         repeat {
-            digits.append(ASCII.zero + UInt8(remaining % 10))
+            output[index] = ASCII.zero + UInt8(remaining % 10)
             remaining /= 10
+            index -= 1
         } while remaining > 0
-        output.append(contentsOf: digits.reversed())
     }
 }
 

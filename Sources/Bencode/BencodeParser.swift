@@ -3,11 +3,11 @@
 /// Every read is bounds-checked against `end` and all arithmetic on input-derived numbers is
 /// overflow-checked, so no input can make it trap.
 struct BencodeParser {
-    private let input: [UInt8]
+    let input: [UInt8]
     var position: Int
-    private let end: Int
-    private let limits: BencodeDecoder.Limits
-    private let keyOrder: BencodeDecoder.KeyOrderPolicy
+    let end: Int
+    let limits: BencodeDecoder.Limits
+    let keyOrder: BencodeDecoder.KeyOrderPolicy
     private var elementCount = 0
 
     init(input: [UInt8], decoder: BencodeDecoder) throws(BencodeError) {
@@ -61,12 +61,12 @@ struct BencodeParser {
         }
     }
 
-    private mutating func countElement() throws(BencodeError) {
+    mutating func countElement() throws(BencodeError) {
         elementCount += 1
         guard elementCount <= limits.maxElementCount else { throw .tooManyElements }
     }
 
-    private mutating func parseInteger() throws(BencodeError) -> Int64 {
+    mutating func parseInteger() throws(BencodeError) -> Int64 {
         try expect(ASCII.integerStart)
         var isNegative = false
         if try peek() == ASCII.minus {

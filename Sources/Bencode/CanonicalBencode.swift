@@ -28,6 +28,12 @@ public struct CanonicalBencode: Hashable, Sendable {
         try self.init(validating: Array(bytes), limits: limits)
     }
 
+    /// For bytes already proven canonical whose decoded form is `value` (`BencodeDocument`).
+    init(trustedBytes bytes: [UInt8], value: BencodeValue) {
+        self.bytes = bytes
+        self.value = value
+    }
+
     public init(_ value: BencodeValue) {
         self.value = value
         self.bytes = value.encoded()

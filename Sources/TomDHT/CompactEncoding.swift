@@ -68,13 +68,22 @@ extension NodeInfo {
         family: AddressFamily,
         maxCount: Int = Int.max
     ) throws(CompactDecodingError) -> [NodeInfo] {
+        try decodeCompactList(bytes[...], family: family, maxCount: maxCount)
+    }
+
+    /// The same, reading straight from a slice of a datagram.
+    public static func decodeCompactList(
+        _ bytes: ArraySlice<UInt8>,
+        family: AddressFamily,
+        maxCount: Int = Int.max
+    ) throws(CompactDecodingError) -> [NodeInfo] {
         let entrySize = CompactEncoding.nodeSize(for: family)
         guard bytes.count % entrySize == 0 else { throw .invalidLength(bytes.count) }
         guard bytes.count / entrySize <= maxCount else { throw .tooManyEntries }
         var nodes: [NodeInfo] = []
         nodes.reserveCapacity(bytes.count / entrySize)
-        var start = 0
-        while start < bytes.count {
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
             nodes.append(try NodeInfo(compact: bytes[start..<(start + entrySize)]))
             start += entrySize
         }

@@ -6,36 +6,37 @@ extension KRPCMessage {
     /// Dictionary keys may arrive unsorted (some clients do this) but BEP 44 values must be
     /// canonical, since they are signed and hashed byte for byte.
     public static func decode(_ datagram: [UInt8], limits: KRPCLimits = KRPCLimits()) throws(KRPCDecodingError) -> KRPCMessage {
-        let decoder = BencodeDecoder(limits: limits.bencode, keyOrder: .allowUnsorted)
-        let root: BencodeValue
+        // Validated and indexed once; fields are then read from the datagram's own bytes.
+        let document: BencodeDocument
         do {
-            root = try decoder.decode(datagram)
+            document = try BencodeDocument(datagram, decoder: BencodeDecoder(limits: limits.bencode, keyOrder: .allowUnsorted))
         } catch {
             throw KRPCDecodingError(reason: .bencode(error))
         }
-        guard case .dictionary(let entries) = root else {
+        guard document.kind(document.root) == .dictionary else {
             throw KRPCDecodingError(reason: .notADictionary)
         }
-        let top = KRPCFieldReader(entries: entries, path: "")
+        let top = KRPCFieldReader(document: document, node: document.root, path: "")
 
         let transactionID: [UInt8]
-        let messageType: [UInt8]
+        let messageType: ArraySlice<UInt8>
         do throws(KRPCDecodingError.Reason) {
             transactionID = try top.requiredBytes("t", maxLength: limits.maxTransactionIDLength)
-            messageType = try top.requiredBytes("y")
+            messageType = try top.requiredByteSlice("y")
         } catch {
             throw KRPCDecodingError(reason: error)
         }
-        let isQuery = messageType == [UInt8(ascii: "q")]
+        let type = messageType.count == 1 ? messageType.first : nil
+        let isQuery = type == UInt8(ascii: "q")
 
         do throws(KRPCDecodingError.Reason) {
             let kind: Kind
-            switch messageType {
-            case [UInt8(ascii: "q")]:
-                kind = .query(try decodeQuery(top, datagram: datagram, decoder: decoder))
-            case [UInt8(ascii: "r")]:
-                kind = .response(try decodeResponse(top, datagram: datagram, decoder: decoder, limits: limits))
-            case [UInt8(ascii: "e")]:
+            switch type {
+            case UInt8(ascii: "q"):
+                kind = .query(try decodeQuery(top))
+            case UInt8(ascii: "r"):
+                kind = .response(try decodeResponse(top, limits: limits))
+            case UInt8(ascii: "e"):
                 kind = .error(try decodeErrorReply(top))
             default:
                 throw .unknownMessageType
@@ -52,12 +53,8 @@ extension KRPCMessage {
         }
     }
 
-    private static func decodeQuery(
-        _ top: KRPCFieldReader,
-        datagram: [UInt8],
-        decoder: BencodeDecoder
-    ) throws(KRPCDecodingError.Reason) -> KRPCQuery {
-        let methodName = try top.requiredBytes("q")
+    private static func decodeQuery(_ top: KRPCFieldReader) throws(KRPCDecodingError.Reason) -> KRPCQuery {
+        let methodName = try top.requiredByteSlice("q")
         let arguments = try top.requiredDictionary("a")
         let senderID = try arguments.requiredNodeID("id")
 
@@ -93,10 +90,7 @@ extension KRPCMessage {
                 want: try arguments.wantedFamilies("want")
             ))
         case "put":
-            let valuePath = arguments.name("v")
-            guard let value = try canonicalValue(at: ["a", "v"], path: valuePath, datagram: datagram, decoder: decoder) else {
-                throw .missingKey(valuePath)
-            }
+            guard let value = try arguments.canonicalValue("v") else { throw .missingKey(arguments.name("v")) }
             method = .put(PutItemArguments(
                 token: try arguments.requiredBytes("token"),
                 value: value,
@@ -115,17 +109,12 @@ extension KRPCMessage {
         case "announce_signed_peer":
             method = .announceSignedPeer(try AnnounceSignedPeerArguments(decoding: arguments))
         default:
-            method = .unknown(name: methodName)
+            method = .unknown(name: Array(methodName))
         }
         return KRPCQuery(senderID: senderID, method: method)
     }
 
-    private static func decodeResponse(
-        _ top: KRPCFieldReader,
-        datagram: [UInt8],
-        decoder: BencodeDecoder,
-        limits: KRPCLimits
-    ) throws(KRPCDecodingError.Reason) -> KRPCResponse {
+    private static func decodeResponse(_ top: KRPCFieldReader, limits: KRPCLimits) throws(KRPCDecodingError.Reason) -> KRPCResponse {
         let values = try top.requiredDictionary("r")
         return KRPCResponse(
             senderID: try values.requiredNodeID("id"),
@@ -133,7 +122,7 @@ extension KRPCMessage {
             nodes6: try values.compactNodes("nodes6", family: .v6, maxCount: limits.maxNodesPerResponse),
             values: try values.compactPeers("values", maxCount: limits.maxValuesPerResponse),
             token: try values.bytes("token", maxLength: limits.maxTokenLength),
-            value: try canonicalValue(at: ["r", "v"], path: values.name("v"), datagram: datagram, decoder: decoder),
+            value: try values.canonicalValue("v"),
             publicKey: try values.bytes("k", exactLength: Ed25519Sizes.publicKey),
             signature: try values.bytes("sig", exactLength: Ed25519Sizes.signature),
             sequenceNumber: try values.integer("seq"),
@@ -142,38 +131,17 @@ extension KRPCMessage {
     }
 
     private static func decodeErrorReply(_ top: KRPCFieldReader) throws(KRPCDecodingError.Reason) -> KRPCErrorReply {
-        guard let list = try top.list("e") else { throw .missingKey("e") }
-        guard let first = list.first else { throw .invalidValue("e") }
-        guard case .integer(let code) = first else { throw .wrongType("e") }
+        guard var list = try top.list("e") else { throw .missingKey("e") }
+        let document = top.document
+        let count = list.underestimatedCount
+        guard let first = list.next() else { throw .invalidValue("e") }
+        guard let code = document.integer(first) else { throw .wrongType("e") }
         var message = ""
-        if list.count > 1 {
-            guard case .bytes(let text) = list[1] else { throw .wrongType("e") }
+        if count > 1, let second = list.next() {
+            guard let text = document.bytes(second) else { throw .wrongType("e") }
             message = String(decoding: text, as: UTF8.self)
         }
         return KRPCErrorReply(code: KRPCErrorCode(rawValue: code), message: message)
-    }
-
-    /// The BEP 44 `v` at `location`, taken from the datagram's own bytes and required to be
-    /// canonical. Re-encoding the decoded value instead could silently repair an unsorted
-    /// dictionary and make a bad signature look good.
-    private static func canonicalValue(
-        at location: [BencodePathComponent],
-        path: String,
-        datagram: [UInt8],
-        decoder: BencodeDecoder
-    ) throws(KRPCDecodingError.Reason) -> CanonicalBencode? {
-        let raw: ArraySlice<UInt8>?
-        do {
-            raw = try decoder.rawBytes(at: location, in: datagram)
-        } catch {
-            throw .bencode(error)
-        }
-        guard let raw else { return nil }
-        do {
-            return try CanonicalBencode(validating: raw, limits: decoder.limits)
-        } catch {
-            throw .nonCanonicalValue(path)
-        }
     }
 }
 

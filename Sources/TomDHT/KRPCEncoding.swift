@@ -1,12 +1,15 @@
 import Bencode
 
 extension KRPCMessage {
-    /// The canonical bencoding of this message, ready to send.
+    /// The canonical bencoding of this message, ready to send. Written directly
+    /// (KRPCWriting.swift); the same bytes as `bencodeValue.encoded()`.
     public func encoded() -> [UInt8] {
-        bencodeValue.encoded()
+        var writer = BencodeWriter(reservingCapacity: estimatedEncodedSize)
+        write(to: &writer)
+        return writer.bytes
     }
 
-    /// The message as a bencode dictionary.
+    /// The message as a bencode dictionary: the reference form `encoded()` must match.
     public var bencodeValue: BencodeValue {
         var entries: [[UInt8]: BencodeValue] = [:]
         entries.set("t", .bytes(transactionID))

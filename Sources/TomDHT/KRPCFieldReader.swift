@@ -2,10 +2,15 @@ import Bencode
 
 /// Typed, path-aware access to one dictionary of a KRPC message, so that each decoding
 /// step is one line and every failure names the key it concerns.
+///
+/// It reads from a `BencodeDocument` (the datagram validated and indexed once), so only the
+/// values a message needs are ever copied out; no tree of the whole datagram is built.
 struct KRPCFieldReader {
     typealias Reason = KRPCDecodingError.Reason
 
-    let entries: [[UInt8]: BencodeValue]
+    let document: BencodeDocument
+    /// The dictionary's node in `document`.
+    let node: BencodeDocument.Node
     /// The path of this dictionary, such as "a" or "r"; empty at the top level.
     let path: String
 
@@ -13,15 +18,21 @@ struct KRPCFieldReader {
         path.isEmpty ? key : "\(path).\(key)"
     }
 
-    func value(_ key: String) -> BencodeValue? {
-        entries[Array(key.utf8)]
+    /// The node of the value under `key`, if present.
+    func value(_ key: String) -> BencodeDocument.Node? {
+        document.value(forKey: key, in: node)
+    }
+
+    /// A byte string, without copying it out of the datagram.
+    func byteSlice(_ key: String, maxLength: Int = Int.max) throws(Reason) -> ArraySlice<UInt8>? {
+        guard let value = value(key) else { return nil }
+        guard let bytes = document.bytes(value) else { throw .wrongType(name(key)) }
+        guard bytes.count <= maxLength else { throw .invalidLength(name(key)) }
+        return bytes
     }
 
     func bytes(_ key: String, maxLength: Int = Int.max) throws(Reason) -> [UInt8]? {
-        guard let value = value(key) else { return nil }
-        guard case .bytes(let bytes) = value else { throw .wrongType(name(key)) }
-        guard bytes.count <= maxLength else { throw .invalidLength(name(key)) }
-        return bytes
+        try byteSlice(key, maxLength: maxLength).map { Array($0) }
     }
 
     func requiredBytes(_ key: String, maxLength: Int = Int.max) throws(Reason) -> [UInt8] {
@@ -29,15 +40,20 @@ struct KRPCFieldReader {
         return bytes
     }
 
-    func bytes(_ key: String, exactLength: Int) throws(Reason) -> [UInt8]? {
-        guard let bytes = try bytes(key) else { return nil }
-        guard bytes.count == exactLength else { throw .invalidLength(name(key)) }
+    func requiredByteSlice(_ key: String, maxLength: Int = Int.max) throws(Reason) -> ArraySlice<UInt8> {
+        guard let bytes = try byteSlice(key, maxLength: maxLength) else { throw .missingKey(name(key)) }
         return bytes
+    }
+
+    func bytes(_ key: String, exactLength: Int) throws(Reason) -> [UInt8]? {
+        guard let bytes = try byteSlice(key) else { return nil }
+        guard bytes.count == exactLength else { throw .invalidLength(name(key)) }
+        return Array(bytes)
     }
 
     func integer(_ key: String) throws(Reason) -> Int64? {
         guard let value = value(key) else { return nil }
-        guard case .integer(let number) = value else { throw .wrongType(name(key)) }
+        guard let number = document.integer(value) else { throw .wrongType(name(key)) }
         return number
     }
 
@@ -47,7 +63,7 @@ struct KRPCFieldReader {
     }
 
     func nodeID(_ key: String) throws(Reason) -> NodeID? {
-        guard let bytes = try bytes(key) else { return nil }
+        guard let bytes = try byteSlice(key) else { return nil }
         guard let id = NodeID(bytes: bytes) else { throw .invalidLength(name(key)) }
         return id
     }
@@ -57,16 +73,17 @@ struct KRPCFieldReader {
         return id
     }
 
-    func list(_ key: String) throws(Reason) -> [BencodeValue]? {
+    /// The elements of a list.
+    func list(_ key: String) throws(Reason) -> BencodeDocument.Children? {
         guard let value = value(key) else { return nil }
-        guard case .list(let list) = value else { throw .wrongType(name(key)) }
-        return list
+        guard let elements = document.elements(value) else { throw .wrongType(name(key)) }
+        return elements
     }
 
     func requiredDictionary(_ key: String) throws(Reason) -> KRPCFieldReader {
         guard let value = value(key) else { throw .missingKey(name(key)) }
-        guard case .dictionary(let entries) = value else { throw .wrongType(name(key)) }
-        return KRPCFieldReader(entries: entries, path: name(key))
+        guard document.kind(value) == .dictionary else { throw .wrongType(name(key)) }
+        return KRPCFieldReader(document: document, node: value, path: name(key))
     }
 
     /// A flag encoded as an integer, where any non-zero value means true.
@@ -81,7 +98,7 @@ struct KRPCFieldReader {
     }
 
     func compactAddress(_ key: String) throws(Reason) -> DHTAddress? {
-        guard let bytes = try bytes(key) else { return nil }
+        guard let bytes = try byteSlice(key) else { return nil }
         do {
             return try DHTAddress(compact: bytes)
         } catch {
@@ -90,7 +107,7 @@ struct KRPCFieldReader {
     }
 
     func compactNodes(_ key: String, family: AddressFamily, maxCount: Int) throws(Reason) -> [NodeInfo]? {
-        guard let bytes = try bytes(key) else { return nil }
+        guard let bytes = try byteSlice(key) else { return nil }
         do throws(CompactDecodingError) {
             return try NodeInfo.decodeCompactList(bytes, family: family, maxCount: maxCount)
         } catch .tooManyEntries {
@@ -102,11 +119,11 @@ struct KRPCFieldReader {
 
     func compactPeers(_ key: String, maxCount: Int) throws(Reason) -> [DHTAddress]? {
         guard let list = try list(key) else { return nil }
-        guard list.count <= maxCount else { throw .tooManyEntries(name(key)) }
+        guard list.underestimatedCount <= maxCount else { throw .tooManyEntries(name(key)) }
         var peers: [DHTAddress] = []
-        peers.reserveCapacity(list.count)
+        peers.reserveCapacity(list.underestimatedCount)
         for element in list {
-            guard case .bytes(let bytes) = element else { throw .wrongType(name(key)) }
+            guard let bytes = document.bytes(element) else { throw .wrongType(name(key)) }
             do {
                 peers.append(try DHTAddress(compact: bytes))
             } catch {
@@ -122,10 +139,19 @@ struct KRPCFieldReader {
         guard let list = try list(key) else { return [] }
         var families: Set<AddressFamily> = []
         for element in list {
-            guard case .bytes(let bytes) = element else { throw .wrongType(name(key)) }
-            if bytes == Array("n4".utf8) { families.insert(.v4) }
-            if bytes == Array("n6".utf8) { families.insert(.v6) }
+            guard let bytes = document.bytes(element) else { throw .wrongType(name(key)) }
+            if bytes.elementsEqual("n4".utf8) { families.insert(.v4) }
+            if bytes.elementsEqual("n6".utf8) { families.insert(.v6) }
         }
         return families
+    }
+
+    /// The BEP 44 `v` under `key`, exactly as sent, required to be canonical. Re-encoding
+    /// a decoded value instead could silently repair an unsorted dictionary and make a bad
+    /// signature look good.
+    func canonicalValue(_ key: String) throws(Reason) -> CanonicalBencode? {
+        guard let value = value(key) else { return nil }
+        guard let canonical = document.canonicalValue(value) else { throw .nonCanonicalValue(name(key)) }
+        return canonical
     }
 }

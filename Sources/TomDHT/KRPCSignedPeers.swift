@@ -54,11 +54,11 @@ extension KRPCFieldReader {
     /// `maxCount`. Records are only decoded here; whoever asked verifies their signatures.
     func signedPeers(_ key: String, maxCount: Int) throws(Reason) -> [SignedPeer]? {
         guard let list = try list(key) else { return nil }
-        guard list.count <= maxCount else { throw .tooManyEntries(name(key)) }
+        guard list.underestimatedCount <= maxCount else { throw .tooManyEntries(name(key)) }
         var peers: [SignedPeer] = []
-        peers.reserveCapacity(list.count)
+        peers.reserveCapacity(list.underestimatedCount)
         for element in list {
-            guard case .bytes(let bytes) = element else { throw .wrongType(name(key)) }
+            guard let bytes = document.bytes(element) else { throw .wrongType(name(key)) }
             guard bytes.count == SignedPeer.compactLength else { throw .invalidLength(name(key)) }
             guard let peer = SignedPeer(compact: bytes) else { throw .invalidValue(name(key)) }
             peers.append(peer)

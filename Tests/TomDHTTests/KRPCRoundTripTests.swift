@@ -15,6 +15,8 @@ struct KRPCRoundTripTests {
 
     func roundTrip(_ message: KRPCMessage) throws {
         let encoded = message.encoded()
+        // The direct writer gives exactly the bytes of the tree encoding.
+        #expect(encoded == message.bencodeValue.encoded())
         #expect(try KRPCMessage.decode(encoded) == message)
         // Output is canonical bencode.
         #expect(try BencodeDecoder.canonical.decode(encoded).encoded() == encoded)
