@@ -98,7 +98,7 @@ final class LegacyMessageHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         // The original read binary frames as UTF-8 text, replacing invalid sequences.
-        let text = message.kind == .text ? message.bytes : Self.repairingUTF8(message.bytes)
+        let text = message.kind == .text || message.isASCII ? message.bytes : Self.repairingUTF8(message.bytes)
         let request = LegacyRequest.decode(text)
         metrics.countIn(type: request.typeName, bytes: text.readableBytes)
         if let violation = limiter.admit(request, now: now) {

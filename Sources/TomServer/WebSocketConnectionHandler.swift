@@ -10,6 +10,8 @@ struct WebSocketDataMessage: Sendable {
 
     var kind: Kind
     var bytes: ByteBuffer
+    /// Whether every byte is ASCII (so certainly UTF-8), as found while unmasking.
+    var isASCII: Bool
 }
 
 /// Asks a connection's `WebSocketConnectionHandler` to start the closing handshake; sent
@@ -109,7 +111,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 fail(.protocolError, kind: "protocol", context: context)
                 return
             }
-            let message = WebSocketDataMessage(kind: frame.opcode == .text ? .text : .binary, bytes: frame.unmaskedData)
+            let payload = frame.unmaskedPayload
+            let message = WebSocketDataMessage(kind: frame.opcode == .text ? .text : .binary, bytes: payload.bytes, isASCII: payload.isASCII)
             if frame.fin {
                 deliver(message, context: context)
             } else {
@@ -125,8 +128,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 return
             }
             fragments = nil
-            var part = frame.unmaskedData
-            message.bytes.writeBuffer(&part)
+            var part = frame.unmaskedPayload
+            message.bytes.writeBuffer(&part.bytes)
+            message.isASCII = message.isASCII && part.isASCII
             if frame.fin {
                 deliver(message, context: context)
             } else {
@@ -140,7 +144,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     private func deliver(_ message: WebSocketDataMessage, context: ChannelHandlerContext) {
         // After our close frame, data is read and dropped until the client answers.
         guard case .open = state else { return }
-        if message.kind == .text, !message.bytes.isValidUTF8 {
+        if message.kind == .text, !message.isASCII, !message.bytes.isValidUTF8 {
             fail(.dataInconsistentWithMessage, kind: "protocol", context: context)
             return
         }

@@ -11,19 +11,28 @@ public struct JSONScanner {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
+    private let decodedKeys: [String]?
     private var index = 0
     private var sawWhitespace = false
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, decodedKeys: [String]?) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.decodedKeys = decodedKeys
     }
 
-    /// Validates `bytes` as one JSON text and describes its top level.
-    public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONDocument {
-        var scanner = JSONScanner(bytes: bytes, maxDepth: maxDepth)
+    /// Validates `bytes` as one JSON text and describes its top level. Top-level string values
+    /// are decoded for the members named in `decodedKeys` (all when nil); the others are only
+    /// validated (`.undecodedString`, enough for truthiness): a multi-KiB payload need not
+    /// become a `String` to be forwarded.
+    public static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        maxDepth: Int = defaultMaxDepth,
+        decodedKeys: [String]? = nil
+    ) throws(JSONSyntaxError) -> JSONDocument {
+        var scanner = JSONScanner(bytes: bytes, maxDepth: maxDepth, decodedKeys: decodedKeys)
         scanner.skipWhitespace()
-        let members: [String: JSONField]?
+        let members: JSONMembers?
         if scanner.peek() == UInt8(ascii: "{") {
             members = try scanner.topLevelObject()
         } else {
@@ -43,8 +52,8 @@ public struct JSONScanner {
 
     // MARK: - Top level
 
-    private mutating func topLevelObject() throws(JSONSyntaxError) -> [String: JSONField] {
-        var members: [String: JSONField] = [:]
+    private mutating func topLevelObject() throws(JSONSyntaxError) -> JSONMembers {
+        var members = JSONMembers()
         index += 1
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
@@ -59,9 +68,8 @@ public struct JSONScanner {
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
             let start = index
-            let kind = try value(depth: 2, decodeStrings: true)
-            // JavaScript's JSON.parse keeps the last of duplicate keys; so do we.
-            members[key] = JSONField(raw: start..<index, kind: kind)
+            let kind = try value(depth: 2, decodeStrings: decodedKeys?.contains(key) ?? true)
+            members.append(key, JSONField(raw: start..<index, kind: kind))
             skipWhitespace()
             guard let next = peek() else { throw .unexpectedEnd }
             index += 1
@@ -83,7 +91,11 @@ public struct JSONScanner {
             try array(depth: depth)
             return .array
         case UInt8(ascii: "\""):
-            return .string(try string(decode: decodeStrings) ?? "")
+            let start = index
+            guard let text = try string(decode: decodeStrings) else {
+                return .undecodedString(isEmpty: index - start == 2)
+            }
+            return .string(text)
         case UInt8(ascii: "t"):
             try literal("true")
             return .bool(true)
@@ -308,15 +320,40 @@ public struct JSONScanner {
 
 /// A validated JSON text: its top-level members when it is an object, nil otherwise.
 public struct JSONDocument: Sendable, Equatable {
-    public let members: [String: JSONField]?
+    public let members: JSONMembers?
     /// Whether whitespace occurs outside strings (so `JSONCompaction` would change the text).
     public let hasWhitespace: Bool
+}
+
+/// A top-level object's members in order. Legacy messages have a handful, so a linear
+/// search beats hashing every key into a dictionary.
+public struct JSONMembers: Sendable, Equatable {
+    private var entries: [(key: String, field: JSONField)] = []
+
+    init() {}
+
+    mutating func append(_ key: String, _ field: JSONField) {
+        entries.append((key, field))
+    }
+
+    /// JavaScript's JSON.parse keeps the last of duplicate keys; so does this.
+    public subscript(key: String) -> JSONField? {
+        entries.last { $0.key == key }?.field
+    }
+
+    public var count: Int { entries.count }
+
+    public static func == (lhs: JSONMembers, rhs: JSONMembers) -> Bool {
+        lhs.entries.elementsEqual(rhs.entries) { $0.key == $1.key && $0.field == $1.field }
+    }
 }
 
 /// One top-level member: its kind (with the decoded text for strings) and its exact bytes.
 public struct JSONField: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case string(String)
+        /// A string only validated, not decoded (`JSONScanner.scan`'s `decodedKeys`).
+        case undecodedString(isEmpty: Bool)
         case number(isZero: Bool)
         case bool(Bool)
         case null
@@ -331,6 +368,7 @@ public struct JSONField: Sendable, Equatable {
     public var isTruthy: Bool {
         switch kind {
         case .string(let text): !text.isEmpty
+        case .undecodedString(let isEmpty): !isEmpty
         case .number(let isZero): !isZero
         case .bool(let value): value
         case .null: false

@@ -38,6 +38,9 @@ public struct Participant: Sendable, Equatable {
 }
 
 extension LegacyRequest {
+    /// The members whose string values are read; others (a signal's payload) are only validated.
+    static let decodedKeys = ["type", "nodeId", "username", "publicKey", "encryptionKey", "to"]
+
     /// Decodes one WebSocket message. Never throws: every input maps to a request, as in the
     /// original server, where a bad message is answered or ignored and the socket stays open.
     ///
@@ -48,7 +51,7 @@ extension LegacyRequest {
             let bytes = raw.bindMemory(to: UInt8.self)
             let document: JSONDocument
             do {
-                document = try JSONScanner.scan(bytes, maxDepth: maxDepth)
+                document = try JSONScanner.scan(bytes, maxDepth: maxDepth, decodedKeys: decodedKeys)
             } catch {
                 return .rejected(.invalidJSON)
             }
