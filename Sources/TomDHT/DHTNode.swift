@@ -115,6 +115,14 @@ public struct DHTNode: Sendable {
         return drained
     }
 
+    /// Hands each datagram to send to `body`, oldest first, and empties the queue, keeping
+    /// its storage: a driver that sends one answer per query allocates no queue per query.
+    public mutating func drainOutgoing(_ body: (OutgoingDatagram) throws -> Void) rethrows {
+        guard !outgoing.isEmpty else { return }
+        defer { outgoing.removeAll(keepingCapacity: true) }
+        for datagram in outgoing { try body(datagram) }
+    }
+
     /// Events since the last poll, oldest first; the queue is emptied.
     public mutating func pollEvents() -> [DHTEvent] {
         guard !events.isEmpty else { return [] }

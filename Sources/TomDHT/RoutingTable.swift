@@ -187,6 +187,16 @@ public struct RoutingTable: Sendable {
         let id = sighting.id
         guard id != ownID else { return .rejected(.ownID) }
 
+        // A node we know, the common case (every query from a table member): updated in
+        // place. Copying the bucket out and back would copy its node array on every query.
+        let knownBucket = bucketIndex(for: id)
+        if let index = buckets[knownBucket].nodeIndex(of: id) {
+            guard buckets[knownBucket].nodes[index].address == sighting.address else { return .rejected(.addressMismatch) }
+            buckets[knownBucket].nodes[index].absorb(sighting)
+            if sighting.lastResponse != nil { buckets[knownBucket].lastChanged = now }
+            return .updated
+        }
+
         // Carries a candidate's cached history across bucket splits.
         var candidate = sighting
         while true {

@@ -56,7 +56,9 @@ final class DHTDriverCore {
         guard let source = DHTAddress(envelope.remoteAddress) else { return }
         let bytes = buffer.withUnsafeReadableBytes { Array($0) }
         node.handle(datagram: bytes, from: source, now: now())
-        writeOutgoing()
+        // An answer goes back to where the query came from: reuse that socket address
+        // rather than build (and allocate) a new one.
+        writeOutgoing(replyingTo: (source, envelope.remoteAddress))
         deliverEvents()
     }
 
@@ -74,18 +76,22 @@ final class DHTDriverCore {
         scheduleTick()
     }
 
-    private func writeOutgoing() {
-        let datagrams = node.pollOutgoing()
-        guard let channel, !datagrams.isEmpty else { return }
-        for datagram in datagrams {
+    private func writeOutgoing(replyingTo source: (address: DHTAddress, socketAddress: SocketAddress)? = nil) {
+        guard let channel else {
+            node.drainOutgoing { _ in }
+            return
+        }
+        node.drainOutgoing { datagram in
             // A v4 socket cannot reach a v6 address (nodes6 contacts); skip instead of failing.
             guard datagram.destination.family == localFamily else {
                 unsendableDatagrams += 1
-                continue
+                return
             }
+            let destination = source.flatMap { $0.address == datagram.destination ? $0.socketAddress : nil }
+                ?? SocketAddress(datagram.destination)
             var buffer = channel.allocator.buffer(capacity: datagram.bytes.count)
             buffer.writeBytes(datagram.bytes)
-            channel.write(AddressedEnvelope(remoteAddress: SocketAddress(datagram.destination), data: buffer), promise: nil)
+            channel.write(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
         }
     }
 
