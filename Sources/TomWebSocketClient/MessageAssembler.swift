@@ -3,9 +3,11 @@ import NIOWebSocket
 
 /// Reassembles fragmented data messages (RFC 6455 §5.4) and validates what the
 /// server sends, without ever trapping: anything malformed becomes a `.violation`.
+/// Text is checked for UTF-8 only when it becomes an event (`event(opcode:payload:)`):
+/// a `WebSocketMessageHandler` gets the bytes as they came.
 struct MessageAssembler {
     enum Outcome {
-        case message(WebSocketEvent)
+        case message(opcode: WebSocketOpcode, payload: ByteBuffer)
         case incomplete
         case violation(code: WebSocketErrorCode, detail: String)
     }
@@ -28,7 +30,7 @@ struct MessageAssembler {
             }
             guard payload.readableBytes <= maxMessageSize else { return tooLarge() }
             if frame.fin {
-                return finish(opcode: frame.opcode, payload: payload)
+                return .message(opcode: frame.opcode, payload: payload)
             }
             partialOpcode = frame.opcode
             partialData = payload
@@ -44,19 +46,25 @@ struct MessageAssembler {
             let message = partialData
             partialOpcode = nil
             partialData = ByteBuffer()
-            return finish(opcode: opcode, payload: message)
+            return .message(opcode: opcode, payload: message)
 
         default:
             return .violation(code: .protocolError, detail: "unexpected opcode \(frame.opcode)")
         }
     }
 
-    private func finish(opcode: WebSocketOpcode, payload: ByteBuffer) -> Outcome {
-        guard opcode == .text else { return .message(.binary(payload)) }
+    /// The event for a complete message, or the violation of a text message that is not UTF-8.
+    static func event(opcode: WebSocketOpcode, payload: ByteBuffer) -> Result<WebSocketEvent, Violation> {
+        guard opcode == .text else { return .success(.binary(payload)) }
         guard let text = String(validating: payload.readableBytesView, as: UTF8.self) else {
-            return .violation(code: .dataInconsistentWithMessage, detail: "text message is not valid UTF-8")
+            return .failure(Violation(code: .dataInconsistentWithMessage, detail: "text message is not valid UTF-8"))
         }
-        return .message(.text(text))
+        return .success(.text(text))
+    }
+
+    struct Violation: Error {
+        let code: WebSocketErrorCode
+        let detail: String
     }
 
     private func tooLarge() -> Outcome {

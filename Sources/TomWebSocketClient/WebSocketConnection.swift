@@ -6,14 +6,16 @@ import NIOWebSocket
 ///
 /// Receive with `for try await event in connection.events`, `next()`, `next(timeout:)` or
 /// `nextBatch(maxCount:)`, from one task at a time. A timed-out or cancelled receive does not
-/// disturb the connection: events keep queuing and the next receive gets them.
+/// disturb the connection: events keep queuing and the next receive gets them. For high
+/// message rates, `deliverMessages(to:)` hands messages to a handler on the event loop instead
+/// (WebSocketConnection+EventLoop.swift).
 public struct WebSocketConnection: Sendable {
     /// The subprotocol the server picked from the offered ones (`Sec-WebSocket-Protocol`), if any.
     public let subprotocol: String?
     /// The headers of the server's `101 Switching Protocols` response.
     public let responseHeaders: HeaderFields
 
-    private let lifetime: ConnectionLifetime
+    let lifetime: ConnectionLifetime
 
     init(channel: any Channel, handler: NIOLoopBound<WebSocketFrameHandler>, responseHeaders: HeaderFields) {
         self.lifetime = ConnectionLifetime(channel: channel, handler: handler)
@@ -21,7 +23,7 @@ public struct WebSocketConnection: Sendable {
         self.subprotocol = responseHeaders.first("Sec-WebSocket-Protocol")
     }
 
-    private var channel: any Channel { lifetime.channel }
+    var channel: any Channel { lifetime.channel }
 
     /// True until the TCP connection has closed.
     public var isOpen: Bool { channel.isActive }
@@ -184,7 +186,7 @@ public struct WebSocketConnection: Sendable {
 }
 
 /// Closes the socket when the last `WebSocketConnection` copy is released.
-private final class ConnectionLifetime: Sendable {
+final class ConnectionLifetime: Sendable {
     let channel: any Channel
     let handler: NIOLoopBound<WebSocketFrameHandler>
 

@@ -3,7 +3,8 @@ import NIOWebSocket
 
 /// The client side of RFC 6455 on top of decoded frames: answers pings, runs the close
 /// handshake, reassembles messages and queues them as `WebSocketEvent`s for
-/// `WebSocketConnection`, pausing socket reads while the consumer lags behind.
+/// `WebSocketConnection`, pausing socket reads while the consumer lags behind. Once a
+/// `WebSocketMessageHandler` is installed, messages go to it directly instead.
 ///
 /// Everything here runs on the channel's event loop; `WebSocketConnection` reaches it
 /// through `NIOLoopBound`, so no locks are needed.
@@ -32,6 +33,10 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
     private var closeFrameReceived = false
     private var forcedClose: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    /// Where messages go instead of the inbox, once installed; released after its `webSocketEnded`.
+    private var messageHandler: (any WebSocketMessageHandler)?
+    /// Pre-encoded frames are written from here, below the frame encoder.
+    private var encoderContext: ChannelHandlerContext?
 
     init(eventLoop: any EventLoop, maxMessageSize: Int) {
         self.eventLoop = eventLoop
@@ -72,8 +77,17 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
             receivedCloseFrame(frame, context: context)
         case .text, .binary, .continuation:
             switch assembler.append(frame) {
-            case .message(let event):
-                enqueue(event)
+            case .message(let opcode, let payload):
+                if let messageHandler {
+                    messageHandler.webSocketReceived(payload, isText: opcode == .text)
+                    return
+                }
+                switch MessageAssembler.event(opcode: opcode, payload: payload) {
+                case .success(let event):
+                    enqueue(event)
+                case .failure(let violation):
+                    failConnection(violation.code, violation.detail)
+                }
             case .incomplete:
                 break
             case .violation(let code, let detail):
@@ -82,6 +96,11 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
         default:
             failConnection(.protocolError, "reserved opcode \(frame.opcode)")
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        messageHandler?.webSocketReadComplete()
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -114,7 +133,7 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
     // MARK: Consumer side (called on the event loop by WebSocketConnection)
 
     func receive(maxCount: Int, timeout: TimeAmount?, promise: EventLoopPromise<[WebSocketEvent]>) {
-        guard waiter == nil else {
+        guard waiter == nil, messageHandler == nil else {
             return promise.fail(WebSocketClientError.concurrentReceive)
         }
         lastWaiterID += 1
@@ -133,6 +152,48 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
         self.waiter = nil
         waiter.timeout?.cancel()
         waiter.promise.fail(CancellationError())
+    }
+
+    /// From now on, messages go to `handler` as they arrive; whatever was queued goes first.
+    /// A receive still waiting fails with `concurrentReceive`.
+    func deliverMessages(to handler: any WebSocketMessageHandler) {
+        if let waiter {
+            self.waiter = nil
+            waiter.timeout?.cancel()
+            waiter.promise.fail(WebSocketClientError.concurrentReceive)
+        }
+        messageHandler = handler
+        for event in inbox.take(upTo: Int.max) {
+            switch event {
+            case .text(let text):
+                handler.webSocketReceived(ByteBuffer(string: text), isText: true)
+            case .binary(let payload):
+                handler.webSocketReceived(payload, isText: false)
+            case .closed:
+                endMessageHandler(event, error: nil)
+            }
+        }
+        if inbox.isFinished {
+            endMessageHandler(.closed(code: nil, reason: nil), error: inbox.failure)
+        }
+        resumeReadingIfDrained()
+    }
+
+    /// Queues complete frames (see `MaskedFrameEncoder`) without flushing; false once the
+    /// connection is closing or closed, when nothing more may be sent.
+    func writeEncodedFrames(_ frames: ByteBuffer) -> Bool {
+        guard !closeFrameSent, let encoderContext = encoderContext ?? findEncoderContext() else { return false }
+        encoderContext.write(WebSocketFrameEncoder.wrapOutboundOut(frames), promise: nil)
+        return true
+    }
+
+    func flushEncodedFrames() {
+        (encoderContext ?? findEncoderContext())?.flush()
+    }
+
+    private func findEncoderContext() -> ChannelHandlerContext? {
+        encoderContext = try? context?.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        return encoderContext
     }
 
     /// Writes bytes straight to the socket, below the frame encoder, for deliberately broken frames.
@@ -176,8 +237,10 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
     /// The server broke the protocol: tell it why (as a client must, RFC 6455 §7.1.7) and hang up.
     private func failConnection(_ code: WebSocketErrorCode, _ detail: String) {
         guard !inbox.isFinished else { return }
-        inbox.finish(throwing: WebSocketClientError.protocolViolation(code: UInt16(webSocketErrorCode: code), detail: detail))
+        let violation = WebSocketClientError.protocolViolation(code: UInt16(webSocketErrorCode: code), detail: detail)
+        inbox.finish(throwing: violation)
         deliverToWaiter()
+        endMessageHandler(.closed(code: nil, reason: nil), error: violation)
         guard let context else { return }
         guard !closeFrameSent else {
             context.close(promise: nil)
@@ -196,14 +259,28 @@ final class WebSocketFrameHandler: ChannelDuplexHandler {
         forcedClose?.cancel()
         forcedClose = nil
         if !inbox.isFinished {
-            inbox.append(.closed(code: nil, reason: nil))
+            enqueue(.closed(code: nil, reason: nil))
         }
         deliverToWaiter()
+        encoderContext = nil
     }
 
     private func enqueue(_ event: WebSocketEvent) {
         inbox.append(event)
+        guard messageHandler == nil else {
+            // With a handler only the end is queued (it marks the inbox finished).
+            if event.isClosed { endMessageHandler(event, error: nil) }
+            return
+        }
         deliverToWaiter()
+    }
+
+    private func endMessageHandler(_ closed: WebSocketEvent, error: (any Error)?) {
+        guard let messageHandler else { return }
+        // Released first, so the handler may drop its last reference to the connection.
+        self.messageHandler = nil
+        _ = inbox.take(upTo: Int.max)
+        messageHandler.webSocketEnded(closed, error: error)
     }
 
     private func deliverToWaiter() {

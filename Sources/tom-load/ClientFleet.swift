@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import TomWebSocketClient
 
 /// Opens many client connections with a bounded number of handshakes in flight, and closes them.
@@ -29,6 +31,7 @@ enum ClientFleet {
         target: ServerTarget,
         deadline: ContinuousClock.Instant,
         counters: LoadCounters,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         afterConnect: @escaping @Sendable (WebSocketConnection, LoadIdentity) async throws -> Void = { _, _ in },
         onConnected: (LoadIdentity, WebSocketConnection) -> Void
     ) async -> ConnectReport {
@@ -37,7 +40,9 @@ enum ClientFleet {
         await withTaskGroup(of: (LoadIdentity, Result<WebSocketConnection, any Error>).self) { group in
             var nextIndex = 0
             while nextIndex < min(concurrency, count) {
-                addConnectTask(to: &group, index: nextIndex, target: target, deadline: deadline, afterConnect: afterConnect)
+                addConnectTask(
+                    to: &group, index: nextIndex, target: target, deadline: deadline,
+                    eventLoopGroup: eventLoopGroup, afterConnect: afterConnect)
                 nextIndex += 1
             }
             for await (identity, result) in group {
@@ -53,7 +58,9 @@ enum ClientFleet {
                 }
                 guard nextIndex < count else { continue }
                 if ContinuousClock.now < deadline {
-                    addConnectTask(to: &group, index: nextIndex, target: target, deadline: deadline, afterConnect: afterConnect)
+                    addConnectTask(
+                        to: &group, index: nextIndex, target: target, deadline: deadline,
+                        eventLoopGroup: eventLoopGroup, afterConnect: afterConnect)
                     nextIndex += 1
                 } else {
                     report.stoppedByDeadline = true
@@ -69,6 +76,7 @@ enum ClientFleet {
         index: Int,
         target: ServerTarget,
         deadline: ContinuousClock.Instant,
+        eventLoopGroup: any EventLoopGroup,
         afterConnect: @escaping @Sendable (WebSocketConnection, LoadIdentity) async throws -> Void
     ) {
         let identity = LoadIdentity(index: index)
@@ -77,7 +85,7 @@ enum ClientFleet {
         group.addTask {
             do {
                 let connection = try await WebSocketClient.connect(
-                    host: target.host, port: target.port, path: target.path,
+                    host: target.host, port: target.port, path: target.path, eventLoopGroup: eventLoopGroup,
                     maxFrameSize: maxFrameSize, handshakeTimeout: handshakeTimeout)
                 try await afterConnect(connection, identity)
                 return (identity, .success(connection))

@@ -1,7 +1,13 @@
+import NIOCore
+import NIOPosix
 import TomWebSocketClient
 
 /// C registered clients fire S signals each at random peers, each with at most `window`
 /// undelivered signals in flight, and measure delivery and end-to-end latency.
+///
+/// The clients run on the event loops (`RelayLoop`, one per loop of the group, clients spread
+/// round-robin): messages are handled as they are read and bursts are written from there, so
+/// the tool's own CPU per signal stays well below the server's. Tasks only drive the phases.
 struct RelayScenario: Sendable {
     let target: ServerTarget
     let clientCount: Int
@@ -12,187 +18,137 @@ struct RelayScenario: Sendable {
     let serverPid: Int32?
     let deadline: ContinuousClock.Instant
     let counters: LoadCounters
-
-    private struct ReceiverReport: Sendable {
-        var latencies: [Int64] = []
-        var lastDeliveryAt: Int64 = 0
-    }
-
-    private enum ClientTaskOutcome: Sendable {
-        case receiver(ReceiverReport)
-        case sender
-    }
+    var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
     func run() async -> ScenarioResult {
-        let windows = (0..<clientCount).map { _ in SenderWindow(size: window) }
-        var clients: [(identity: LoadIdentity, connection: WebSocketConnection)] = []
         var summary = Summary(scenario: "relay", target: target, clientsRequested: clientCount)
+        let loops = await makeLoops()
+        let idLength = LoadIdentity(index: 0).nodeId.utf8.count
+        var clients: [(identity: LoadIdentity, connection: WebSocketConnection)] = []
 
-        return await withTaskGroup(of: ClientTaskOutcome.self) { group in
-            let connectReport = await ClientFleet.connect(
-                count: clientCount, concurrency: connectConcurrency, target: target,
-                deadline: deadline, counters: counters
-            ) { identity, connection in
-                clients.append((identity, connection))
-                group.addTask { .receiver(await receive(on: connection, identity: identity, windows: windows)) }
+        let connectReport = await ClientFleet.connect(
+            count: clientCount, concurrency: connectConcurrency, target: target,
+            deadline: deadline, counters: counters, eventLoopGroup: eventLoopGroup
+        ) { identity, connection in
+            clients.append((identity, connection))
+            guard let loop = loops.first(where: { $0.eventLoop === connection.eventLoop }) else {
+                preconditionFailure("connection on an event loop outside the group")
             }
-            summary.add(connectReport)
-
-            var timedOut = false
-            var signalsStarted: Int64?
-            var cpuAtStart: CPUSample?
-            var cpuAtEnd: CPUSample?
-            if clients.count >= 2 {
-                counters.expectedParticipants.store(clients.count, ordering: .relaxed)
-                let registerStart = ContinuousClock.now
-                let registered = await ClientFleet.sendToEach(clients.map { ($0.connection, $0.identity.registerMessage) })
-                counters.registered.bump(by: registered)
-                let converged = await waitUntil(deadline) { counters.converged.value >= clients.count }
-                summary.add("registration_convergence_s", seconds(registerStart.duration(to: .now)), decimals: 3)
-                timedOut = !converged
-
-                if converged {
-                    let peers = clients.map(\.identity.nodeId)
-                    cpuAtStart = CPUSample.take(serverPid: serverPid)
-                    signalsStarted = MonotonicClock.nanoseconds()
-                    for (position, client) in clients.enumerated() {
-                        let senderWindow = windows[client.identity.index]
-                        group.addTask {
-                            await sendSignals(
-                                from: client.identity, position: position, on: client.connection,
-                                peers: peers, window: senderWindow)
-                            counters.sendersFinished.bump()
-                            return .sender
-                        }
-                    }
-                    timedOut = !(await waitUntil(deadline) { counters.sendersFinished.value >= clients.count })
-                    cpuAtEnd = CPUSample.take(serverPid: serverPid)
-                }
+            loop.eventLoop.execute {
+                loop.value.add(identity: identity, connection: connection, idLength: idLength)
             }
-
-            counters.shuttingDown.store(true, ordering: .relaxed)
-            windows.forEach { $0.close() }
-            await ClientFleet.closeAll(clients.map(\.connection), graceful: !timedOut)
-
-            var latencies: [Int64] = []
-            var lastDeliveryAt: Int64 = 0
-            for await outcome in group {
-                if case .receiver(let report) = outcome {
-                    latencies.append(contentsOf: report.latencies)
-                    lastDeliveryAt = max(lastDeliveryAt, report.lastDeliveryAt)
-                }
-            }
-
-            let sent = counters.signalsSent.value
-            let delivered = counters.signalsDelivered.value
-            summary.add("registered", counters.registered.value)
-            summary.add("converged", counters.converged.value)
-            summary.add("signals_per_client", signalsPerClient)
-            summary.add("payload_bytes", payloadBytes)
-            summary.add("window", window)
-            summary.add("signals_sent", sent)
-            summary.add("signals_delivered", delivered)
-            summary.add("delivery_ratio", sent > 0 ? Double(delivered) / Double(sent) : nil, decimals: 4)
-            let sendWindow = signalsStarted.map { Double(max(lastDeliveryAt - $0, 0)) / 1e9 }
-            summary.add("send_window_s", sendWindow, decimals: 3)
-            summary.add(
-                "signals_per_second", sendWindow.flatMap { $0 > 0 ? Double(delivered) / $0 : nil }, decimals: 1)
-            LatencyStats(samples: latencies).add(to: &summary, prefix: "latency")
-            if let cpuAtStart, let cpuAtEnd {
-                cpuAtEnd.add(since: cpuAtStart, signals: delivered, to: &summary)
-            }
-            summary.add("server_errors", counters.serverErrors.value)
-            summary.add("send_errors", counters.sendErrors.value)
-            summary.add("unexpected_closes", counters.unexpectedCloses.value)
-            summary.add("timed_out", timedOut)
-            let complete =
-                !timedOut && connectReport.connected == clientCount && sent == clientCount * signalsPerClient
-                && delivered == sent
-            return ScenarioResult(summary: summary, complete: complete)
         }
+        summary.add(connectReport)
+
+        var timedOut = false
+        var signalsStarted: Int64?
+        var cpuAtStart: CPUSample?
+        var cpuAtEnd: CPUSample?
+        if clients.count >= 2 {
+            counters.expectedParticipants.store(clients.count, ordering: .relaxed)
+            let registerStart = ContinuousClock.now
+            let registered = await ClientFleet.sendToEach(clients.map { ($0.connection, $0.identity.registerMessage) })
+            counters.registered.bump(by: registered)
+            let converged = await waitUntil(deadline) { counters.converged.value >= clients.count }
+            summary.add("registration_convergence_s", seconds(registerStart.duration(to: .now)), decimals: 3)
+            timedOut = !converged
+
+            if converged {
+                let plan = makePlan(loops: loops, clients: clients, idLength: idLength)
+                // Every loop knows where each sender lives before any signal can reach it.
+                await onEachLoop(loops) { $0.prepare(plan) }
+                cpuAtStart = CPUSample.take(serverPid: serverPid)
+                signalsStarted = MonotonicClock.nanoseconds()
+                for loop in loops {
+                    loop.eventLoop.execute { loop.value.start() }
+                }
+                timedOut = !(await waitUntil(deadline) { counters.sendersFinished.value >= clients.count })
+                cpuAtEnd = CPUSample.take(serverPid: serverPid)
+            }
+        }
+
+        await onEachLoop(loops) { $0.stop() }
+        counters.shuttingDown.store(true, ordering: .relaxed)
+        await ClientFleet.closeAll(clients.map(\.connection), graceful: !timedOut)
+        clients = []
+        let reports = await onEachLoop(loops) { $0.finish() }
+
+        var latencies: [Int64] = []
+        latencies.reserveCapacity(reports.reduce(0) { $0 + $1.latencies.count })
+        for report in reports {
+            latencies.append(contentsOf: report.latencies)
+        }
+        let lastDeliveryAt = reports.map(\.lastDeliveryAt).max() ?? 0
+        let sent = counters.signalsSent.value
+        let delivered = reports.reduce(0) { $0 + $1.delivered }
+        summary.add("registered", counters.registered.value)
+        summary.add("converged", counters.converged.value)
+        summary.add("signals_per_client", signalsPerClient)
+        summary.add("payload_bytes", payloadBytes)
+        summary.add("window", window)
+        summary.add("signals_sent", sent)
+        summary.add("signals_delivered", delivered)
+        summary.add("delivery_ratio", sent > 0 ? Double(delivered) / Double(sent) : nil, decimals: 4)
+        let sendWindow = signalsStarted.map { Double(max(lastDeliveryAt - $0, 0)) / 1e9 }
+        summary.add("send_window_s", sendWindow, decimals: 3)
+        summary.add(
+            "signals_per_second", sendWindow.flatMap { $0 > 0 ? Double(delivered) / $0 : nil }, decimals: 1)
+        LatencyStats(samples: latencies).add(to: &summary, prefix: "latency")
+        if let cpuAtStart, let cpuAtEnd {
+            cpuAtEnd.add(since: cpuAtStart, signals: delivered, to: &summary)
+        }
+        summary.add("server_errors", counters.serverErrors.value)
+        summary.add("send_errors", counters.sendErrors.value)
+        summary.add("unexpected_closes", counters.unexpectedCloses.value)
+        summary.add("timed_out", timedOut)
+        let complete =
+            !timedOut && connectReport.connected == clientCount && sent == clientCount * signalsPerClient
+            && delivered == sent
+        return ScenarioResult(summary: summary, complete: complete)
     }
 
-    /// Sends this client's signals in bursts: whatever the window allows goes out in one flush.
-    private func sendSignals(
-        from identity: LoadIdentity, position: Int, on connection: WebSocketConnection,
-        peers: [String], window: SenderWindow
-    ) async {
-        let padding = String(repeating: "x", count: payloadBytes)
-        var wakeups = window.wakeups.makeAsyncIterator()
-        var sent = 0
-        while sent < signalsPerClient {
-            let burst = min(window.available(afterSending: sent), signalsPerClient - sent)
-            guard burst > 0 else {
-                guard await wakeups.next() != nil else { return }
-                continue
+    /// One `RelayLoop` per event loop of the group, each created on its own loop.
+    private func makeLoops() async -> [NIOLoopBound<RelayLoop>] {
+        var loops: [NIOLoopBound<RelayLoop>] = []
+        for (slot, eventLoop) in eventLoopGroup.makeIterator().enumerated() {
+            let made = eventLoop.submit { [clientCount, signalsPerClient, window, payloadBytes, counters] in
+                NIOLoopBound(
+                    RelayLoop(
+                        slot: slot, eventLoop: eventLoop, clientCount: clientCount, signalsPerClient: signalsPerClient,
+                        window: window, payloadBytes: payloadBytes, counters: counters),
+                    eventLoop: eventLoop)
             }
-            let messages = (0..<burst).map { _ in
-                // A random peer other than ourselves.
-                var peer = Int.random(in: 0..<(peers.count - 1))
-                if peer >= position { peer += 1 }
-                return identity.signalMessage(to: peers[peer], sentAt: MonotonicClock.nanoseconds(), padding: padding)
-            }
-            do {
-                try await connection.send(texts: messages)
-            } catch {
-                counters.sendErrors.bump()
-                return
-            }
-            sent += burst
-            counters.signalsSent.bump(by: burst)
+            // Creating an object on an idle loop cannot fail.
+            loops.append(try! await made.get())
         }
-        while window.available(afterSending: sent) < window.size {
-            guard await wakeups.next() != nil else { return }
-        }
+        return loops
     }
 
-    private func receive(on connection: WebSocketConnection, identity: LoadIdentity, windows: [SenderWindow]) async
-        -> ReceiverReport
-    {
-        var report = ReceiverReport()
-        var converged = false
-        receiving: while let batch = try? await connection.nextBatch(), !batch.isEmpty {
-            let now = MonotonicClock.nanoseconds()
-            for event in batch {
-                guard case .text(let text) = event else {
-                    if event.isClosed { break receiving }
-                    continue
-                }
-                counters.messagesReceived.bump()
-                counters.bytesReceived.bump(by: text.utf8.count)
-                switch MessageScanner.kind(of: text) {
-                case .signal:
-                    guard let sentAt = MessageScanner.integer(forKey: "t", in: text),
-                        let sender = MessageScanner.integer(forKey: "s", in: text),
-                        sender >= 0, sender < Int64(windows.count)
-                    else { continue }
-                    report.latencies.append(now - sentAt)
-                    report.lastDeliveryAt = now
-                    counters.signalsDelivered.bump()
-                    windows[Int(sender)].returnCredit()
-                case .participants:
-                    guard !converged else { continue }
-                    let expected = counters.expectedParticipants.load(ordering: .relaxed)
-                    // Shorter lists cannot name everyone, so skip scanning them.
-                    if expected > 0, text.utf8.count >= expected * MessageScanner.minimumParticipantEntryBytes,
-                        MessageScanner.nodeIdCount(in: text) >= expected
-                    {
-                        converged = true
-                        counters.converged.bump()
-                    }
-                case .error:
-                    // Most likely "peer not found" for one of our signals: free its window slot.
-                    counters.serverErrors.bump()
-                    windows[identity.index].returnCredit()
-                case .presence, .heartbeat, .other:
-                    break
-                }
-            }
+    private func makePlan(
+        loops: [NIOLoopBound<RelayLoop>], clients: [(identity: LoadIdentity, connection: WebSocketConnection)],
+        idLength: Int
+    ) -> RelayLoop.Plan {
+        var slotOfClient = Array(repeating: -1, count: clientCount)
+        var idOfClient: [String?] = Array(repeating: nil, count: clientCount)
+        for client in clients {
+            slotOfClient[client.identity.index] = loops.firstIndex { $0.eventLoop === client.connection.eventLoop } ?? -1
+            idOfClient[client.identity.index] = client.identity.nodeId
         }
-        counters.open.bump(by: -1)
-        if !counters.shuttingDown.load(ordering: .relaxed) {
-            counters.unexpectedCloses.bump()
+        // Peers in identity order, which is also the order in which each loop numbers its clients' positions.
+        let peerIDs = idOfClient.compactMap { $0 }.flatMap { Array($0.utf8) }
+        return RelayLoop.Plan(loops: loops, slotOfClient: slotOfClient, peerIDs: peerIDs, idLength: idLength)
+    }
+
+    /// Runs `body` on every loop and waits for all of them.
+    @discardableResult
+    private func onEachLoop<Result: Sendable>(
+        _ loops: [NIOLoopBound<RelayLoop>], _ body: @escaping @Sendable (RelayLoop) -> Result
+    ) async -> [Result] {
+        var results: [Result] = []
+        for loop in loops {
+            // A task on a running loop cannot fail.
+            results.append(try! await loop.eventLoop.submit { body(loop.value) }.get())
         }
-        return report
+        return results
     }
 }
