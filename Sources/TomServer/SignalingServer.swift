@@ -153,7 +153,7 @@ public final class SignalingServer: Sendable {
         logger[metadataKey: "peer"] = "\(remote)"
         if let route = routes.withLockedValue({ $0[head.uri] }) {
             return WebSocketUpgrade(headers: headers) { [settings] channel in
-                try Self.installRoute(route, remote: remote, on: channel, closeTimeout: settings.closeTimeout)
+                try Self.installRoute(route, remote: remote, on: channel, settings: settings)
             }
         }
         guard settings.servesLegacyClients else { return nil }
@@ -184,10 +184,11 @@ public final class SignalingServer: Sendable {
         _ route: (handler: WebSocketRouteHandler, maxMessageBytes: Int),
         remote: String,
         on channel: any Channel,
-        closeTimeout: Duration
+        settings: ServerSettings
     ) throws -> @Sendable () async -> Void {
         let connection = WebSocketConnectionHandler.Settings(
-            maxMessageBytes: route.maxMessageBytes, pingInterval: nil, closeTimeout: closeTimeout.timeAmount)
+            maxMessageBytes: route.maxMessageBytes, pingInterval: nil, closeTimeout: settings.closeTimeout.timeAmount)
+        let maxFrameBytes = settings.maxMessageBytes
         try channel.pipeline.syncOperations.addHandler(WebSocketConnectionHandler(settings: connection) { _ in })
         let asyncChannel = try NIOAsyncChannel<WebSocketDataMessage, WebSocketFrame>(wrappingChannelSynchronously: channel)
         return {
@@ -195,7 +196,7 @@ public final class SignalingServer: Sendable {
                 let socket = RoutedWebSocket(
                     remoteAddress: remote,
                     send: { bytes in
-                        try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(bytes: bytes)))
+                        try await outbound.write(contentsOf: WebSocketFrame.fragments(ofBinary: bytes, maxFrameBytes: maxFrameBytes))
                     },
                     close: {
                         channel.triggerUserOutboundEvent(WebSocketCloseRequest(code: .normalClosure, reason: nil), promise: nil)

@@ -45,3 +45,23 @@ extension WebSocketFrame {
         bytes.allSatisfy { $0 < 0x80 }
     }
 }
+
+extension WebSocketFrame {
+    /// A binary message as frames of at most `maxFrameBytes`, so it passes a peer whose frame
+    /// limit is our own (a gateway link's other end).
+    static func fragments(ofBinary bytes: [UInt8], maxFrameBytes: Int) -> [WebSocketFrame] {
+        let size = max(1, maxFrameBytes)
+        var frames: [WebSocketFrame] = []
+        var start = 0
+        repeat {
+            let end = min(bytes.count, start + size)
+            frames.append(WebSocketFrame(
+                fin: end == bytes.count,
+                opcode: start == 0 ? .binary : .continuation,
+                data: ByteBuffer(bytes: bytes[start..<end])
+            ))
+            start = end
+        } while start < bytes.count
+        return frames
+    }
+}
