@@ -192,6 +192,10 @@ let package = Package(
         .testTarget(name: "TomCryptoTests", dependencies: ["TomCrypto", "TomStore"]),
         .testTarget(name: "TomHarnessTests", dependencies: ["tom-harness"]),
         .testTarget(
+            name: "TomLoadTests",
+            dependencies: ["tom-load", "TomWebSocketClient", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
             name: "TomSignalingTests",
             dependencies: ["TomSignaling", .product(name: "NIOCore", package: "swift-nio")]
         ),

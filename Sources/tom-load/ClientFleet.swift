@@ -138,3 +138,22 @@ func waitUntil(
     }
     return true
 }
+
+/// Waits for the first element of `stream`, or until `deadline`; true if an element came.
+func first(of stream: AsyncStream<Void>, before deadline: ContinuousClock.Instant) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            for await _ in stream {
+                return true
+            }
+            return false
+        }
+        group.addTask {
+            try? await Task.sleep(until: deadline)
+            return false
+        }
+        let result = await group.next() ?? false
+        group.cancelAll()
+        return result
+    }
+}

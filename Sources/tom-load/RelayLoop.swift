@@ -16,6 +16,8 @@ final class RelayLoop {
         /// Node ids of the connected clients, back to back, `idLength` bytes each.
         let peerIDs: [UInt8]
         let idLength: Int
+        /// Told once every connected client has finished sending.
+        let allFinished: AsyncStream<Void>.Continuation
     }
 
     /// What this loop measured, merged by `RelayScenario`.
@@ -279,6 +281,11 @@ final class RelayLoop {
         if counts.sendErrors > 0 { counters.sendErrors.bump(by: counts.sendErrors) }
         if counts.converged > 0 { counters.converged.bump(by: counts.converged) }
         // Last: the scenario reads "every sender finished" as "every count is in".
-        if counts.sendersFinished > 0 { counters.sendersFinished.bump(by: counts.sendersFinished) }
+        if counts.sendersFinished > 0 {
+            let finished = counters.sendersFinished.wrappingAdd(counts.sendersFinished, ordering: .relaxed).newValue
+            if let plan, finished >= plan.peerIDs.count / plan.idLength {
+                plan.allFinished.yield()
+            }
+        }
     }
 }
