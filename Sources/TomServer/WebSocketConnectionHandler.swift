@@ -87,10 +87,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .closed = state else {
-            receive(unwrapInboundIn(data), context: context)
-            return
-        }
+        if case .closed = state { return }
+        receive(unwrapInboundIn(data), context: context)
     }
 
     private func receive(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
