@@ -100,13 +100,24 @@ public struct BencodeDocument: Sendable {
     public func value(forKey key: String, in node: Node) -> Node? {
         let entry = entries[node]
         guard entry.kind == .dictionary else { return nil }
-        var keyNode = node + 1
-        for _ in 0..<entry.count {
-            let keyEntry = entries[keyNode]
-            if bytes[keyEntry.contentStart..<keyEntry.end].elementsEqual(key.utf8) { return keyNode + 1 }
-            keyNode = entries[keyNode + 1].next
+        var key = key
+        // One pass over raw buffers: this runs a dozen times per datagram.
+        return key.withUTF8 { wanted in
+            bytes.withUnsafeBufferPointer { input in
+                entries.withUnsafeBufferPointer { entries in
+                    var keyNode = node + 1
+                    for _ in 0..<entry.count {
+                        let keyEntry = entries[keyNode]
+                        if keyEntry.end - keyEntry.contentStart == wanted.count,
+                           UnsafeBufferPointer(rebasing: input[keyEntry.contentStart..<keyEntry.end]).elementsEqual(wanted) {
+                            return keyNode + 1
+                        }
+                        keyNode = entries[keyNode + 1].next
+                    }
+                    return nil
+                }
+            }
         }
-        return nil
     }
 
     /// The value at `node` as a tree, equal to what `BencodeDecoder.decode` gives for it.

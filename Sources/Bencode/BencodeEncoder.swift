@@ -61,6 +61,16 @@ public enum BencodeEncoder {
 
     /// Minimal decimal digits, written in place (no temporary buffer).
     static func appendDecimal(_ number: Int64, to output: inout [UInt8]) {
+        // Most numbers written are string lengths below 100.
+        if number >= 0, number < 10 {
+            output.append(ASCII.zero + UInt8(truncatingIfNeeded: number))
+            return
+        }
+        if number >= 10, number < 100 {
+            output.append(ASCII.zero + UInt8(truncatingIfNeeded: number / 10))
+            output.append(ASCII.zero + UInt8(truncatingIfNeeded: number % 10))
+            return
+        }
         if number < 0 { output.append(ASCII.minus) }
         // `magnitude` is a UInt64, so Int64.min needs no special case.
         var remaining = number.magnitude
