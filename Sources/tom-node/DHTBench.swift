@@ -22,6 +22,8 @@ struct DHTBench: AsyncParsableCommand {
 
     @Option(help: "Seconds each socket measurement runs.") var seconds: Double = 3
     @Option(help: "Queries the load generator keeps in flight.") var window: Int = 256
+    @Option(help: "Load generator: 'batch' (a thread with sendmmsg/recvmmsg) or 'nio' (an event loop, as before).")
+    var generator: String = "batch"
     @Option(help: "Mutable items put in the sans-IO store benchmark.") var items: Int = 20_000
     @Option(help: "Bytes of each benchmark item's value.") var valueBytes: Int = 200
     @Flag(help: "Print one JSON object.") var json = false
@@ -29,6 +31,7 @@ struct DHTBench: AsyncParsableCommand {
     func validate() throws {
         guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be 0...60") }
         guard (1...10_000).contains(window) else { throw ValidationError("--window must be 1...10000") }
+        guard ["batch", "nio"].contains(generator) else { throw ValidationError("--generator must be batch or nio") }
         guard (100...1_000_000).contains(items) else { throw ValidationError("--items must be 100...1000000") }
         guard (1...990).contains(valueBytes) else { throw ValidationError("--value-bytes must be 1...990") }
     }
@@ -57,9 +60,7 @@ struct DHTBench: AsyncParsableCommand {
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let echoRate = try await LoadGenerator.measure(
-            target: echo.localAddress!, query: ping, countOnlyResponses: false, window: window, seconds: seconds, loop: clientLoop
-        )
+        let echoRate = try await measure(target: echo.localAddress!, query: ping, countOnlyResponses: false, loop: clientLoop)
         try await echo.close()
 
         // 2. A DHT node with 8 confirmed contacts.
@@ -78,12 +79,8 @@ struct DHTBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(10))
         }
         let target = SocketAddress(node.localAddress)
-        let pingRate = try await LoadGenerator.measure(
-            target: target, query: ping, countOnlyResponses: true, window: window, seconds: seconds, loop: clientLoop
-        )
-        let findNodeRate = try await LoadGenerator.measure(
-            target: target, query: findNode, countOnlyResponses: true, window: window, seconds: seconds, loop: clientLoop
-        )
+        let pingRate = try await measure(target: target, query: ping, countOnlyResponses: true, loop: clientLoop)
+        let findNodeRate = try await measure(target: target, query: findNode, countOnlyResponses: true, loop: clientLoop)
         for helper in helpers { await helper.shutdown() }
         await node.shutdown()
 
@@ -97,6 +94,7 @@ struct DHTBench: AsyncParsableCommand {
         let share = { (rate: Double) in echoRate > 0 ? rate / echoRate * 100 : 0 }
         if json {
             print(JSONOutput.object([
+                ("load_generator", .string(generator)),
                 ("udp_echo_per_s", .int(Int(echoRate))),
                 ("ping_per_s", .int(Int(pingRate))), ("ping_share_of_echo_pct", .double((share(pingRate) * 10).rounded() / 10)),
                 ("find_node_per_s", .int(Int(findNodeRate))), ("sans_io_ping_per_s", .int(Int(corePing))),
@@ -108,6 +106,7 @@ struct DHTBench: AsyncParsableCommand {
                 ("bytes_per_routing_entry", .int(routing.bytesPerEntry)), ("routing_entries", .int(routing.entries)),
             ]).rendered)
         } else {
+            print("load generator                  \(generator == "nio" ? "NIO event loop" : "thread with sendmmsg/recvmmsg"), window \(window)")
             print("UDP echo (NIO, loopback)        \(Int(echoRate)) answers/s")
             print("DHT ping answered               \(Int(pingRate))/s  (\(String(format1: share(pingRate)))% of echo)")
             print("DHT find_node answered (8 nodes)\(Int(findNodeRate))/s  (\(String(format1: share(findNodeRate)))% of echo)")
@@ -117,6 +116,20 @@ struct DHTBench: AsyncParsableCommand {
             print("memory per stored item          \(puts.bytesPerItem) bytes (value \(valueBytes) bytes + key, signature, index)")
             print("memory per routing-table entry  \(routing.bytesPerEntry) bytes (\(routing.entries) entries)")
         }
+    }
+}
+
+extension DHTBench {
+    /// Answers per second from `target` with the chosen load generator.
+    func measure(target: SocketAddress, query: [UInt8], countOnlyResponses: Bool, loop: any EventLoop) async throws -> Double {
+        if generator == "nio" {
+            return try await LoadGenerator.measure(
+                target: target, query: query, countOnlyResponses: countOnlyResponses, window: window, seconds: seconds, loop: loop
+            )
+        }
+        return try await DatagramLoadGenerator.measure(
+            target: target, query: query, countOnlyResponses: countOnlyResponses, window: window, seconds: seconds
+        )
     }
 }
 
