@@ -9,7 +9,8 @@ import TomWebSocketClient
 /// other loops over in one hop per loop, and publishes the counts to the shared counters.
 final class RelayLoop {
     /// What every loop needs to know once all clients are connected and registered.
-    struct Plan: Sendable {
+    /// A class, so reading it per message costs one reference, not a copy of four arrays.
+    final class Plan: Sendable {
         let loops: [NIOLoopBound<RelayLoop>]
         /// Identity index -> slot of the loop running that client (-1: not connected).
         let slotOfClient: [Int]
@@ -18,6 +19,19 @@ final class RelayLoop {
         let idLength: Int
         /// Told once every connected client has finished sending.
         let allFinished: AsyncStream<Void>.Continuation
+
+        init(
+            loops: [NIOLoopBound<RelayLoop>], slotOfClient: [Int], peerIDs: [UInt8], idLength: Int,
+            allFinished: AsyncStream<Void>.Continuation
+        ) {
+            self.loops = loops
+            self.slotOfClient = slotOfClient
+            self.peerIDs = peerIDs
+            self.idLength = idLength
+            self.allFinished = allFinished
+        }
+
+        var peerCount: Int { peerIDs.count / idLength }
     }
 
     /// What this loop measured, merged by `RelayScenario`.
@@ -240,7 +254,7 @@ final class RelayLoop {
             guard client.isConnected else { return giveUp(client) }
             client.template.startBurst(sentAt: MonotonicClock.nanoseconds())
             var frames = client.connection.allocator.buffer(capacity: burst * client.template.frameSize)
-            let peerCount = plan.peerIDs.count / plan.idLength
+            let peerCount = plan.peerCount
             plan.peerIDs.withUnsafeBytes { ids in
                 for _ in 0..<burst {
                     // A random peer other than the client itself.
@@ -283,7 +297,7 @@ final class RelayLoop {
         // Last: the scenario reads "every sender finished" as "every count is in".
         if counts.sendersFinished > 0 {
             let finished = counters.sendersFinished.wrappingAdd(counts.sendersFinished, ordering: .relaxed).newValue
-            if let plan, finished >= plan.peerIDs.count / plan.idLength {
+            if let plan, finished >= plan.peerCount {
                 plan.allFinished.yield()
             }
         }

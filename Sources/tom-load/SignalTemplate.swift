@@ -8,6 +8,9 @@ import TomWebSocketClient
 struct SignalTemplate {
     /// The message with the current burst's time filled in and the target left to patch.
     private var payload: [UInt8] = []
+    /// Where the time's digits start in `payload`, and how many there are.
+    private var timeOffset: Int { head.count + targetLength + middle.count }
+    private var timeDigits = 0
     private let head: [UInt8]
     private let middle: [UInt8]
     private let tail: [UInt8]
@@ -26,12 +29,26 @@ struct SignalTemplate {
     /// Sets the send time of the next frames; returns the payload length of each.
     @discardableResult
     mutating func startBurst(sentAt: Int64) -> Int {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        Self.appendDecimal(sentAt, to: &digits)
+        if digits.count == timeDigits {
+            // Nanosecond times keep their length for months: only the digits change.
+            let offset = timeOffset
+            payload.withUnsafeMutableBufferPointer { bytes in
+                for (index, digit) in digits.enumerated() {
+                    bytes[offset + index] = digit
+                }
+            }
+            return payload.count
+        }
         payload.removeAll(keepingCapacity: true)
         payload.append(contentsOf: head)
         payload.append(contentsOf: repeatElement(0, count: targetLength))
         payload.append(contentsOf: middle)
-        Self.appendDecimal(sentAt, to: &payload)
+        payload.append(contentsOf: digits)
         payload.append(contentsOf: tail)
+        timeDigits = digits.count
         return payload.count
     }
 

@@ -13,7 +13,8 @@ struct SignalTemplateTests {
         var template = SignalTemplate(identity: sender, targetLength: 64, padding: padding)
         var encoder = MaskedFrameEncoder()
         let paddingText = String(repeating: "x", count: padding)
-        for sentAt: Int64 in [0, 7, 10, 1_234_567_890_123, .max] {
+        // Same-length times rewrite only the digits; a new length rebuilds the message.
+        for sentAt: Int64 in [0, 7, 10, 99, 1_234_567_890_123, 9_876_543_210_987, .max] {
             template.startBurst(sentAt: sentAt)
             var buffer = ByteBuffer()
             for peer in peers {
