@@ -261,9 +261,9 @@ extension KRPCResponse {
 extension NodeID {
     /// The 20 big-endian bytes, appended without an intermediate array.
     func appendBytes(to output: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
-        for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: middle >> UInt64(shift))) }
-        for shift in stride(from: 24, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: low >> UInt32(shift))) }
+        withUnsafeBytes(of: high.bigEndian) { output.append(contentsOf: $0) }
+        withUnsafeBytes(of: middle.bigEndian) { output.append(contentsOf: $0) }
+        withUnsafeBytes(of: low.bigEndian) { output.append(contentsOf: $0) }
     }
 
     /// `20:` and the bytes.
@@ -278,16 +278,11 @@ extension DHTAddress {
     func appendCompactBytes(to output: inout [UInt8]) {
         switch ip {
         case .v4(let address):
-            let value = address.value
-            output.append(UInt8(truncatingIfNeeded: value >> 24))
-            output.append(UInt8(truncatingIfNeeded: value >> 16))
-            output.append(UInt8(truncatingIfNeeded: value >> 8))
-            output.append(UInt8(truncatingIfNeeded: value))
+            withUnsafeBytes(of: address.value.bigEndian) { output.append(contentsOf: $0) }
         case .v6:
             output.append(contentsOf: ip.bytes)
         }
-        output.append(UInt8(truncatingIfNeeded: port >> 8))
-        output.append(UInt8(truncatingIfNeeded: port))
+        withUnsafeBytes(of: port.bigEndian) { output.append(contentsOf: $0) }
     }
 
     func writeCompact(to writer: inout BencodeWriter) {
