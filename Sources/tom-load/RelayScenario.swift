@@ -1,13 +1,13 @@
 import NIOCore
-import NIOPosix
 import TomWebSocketClient
 
 /// C registered clients fire S signals each at random peers, each with at most `window`
 /// undelivered signals in flight, and measure delivery and end-to-end latency.
 ///
 /// The clients run on the event loops (`RelayLoop`, one per loop of the group, clients spread
-/// round-robin): messages are handled as they are read and bursts are written from there, so
-/// the tool's own CPU per signal stays well below the server's. Tasks only drive the phases.
+/// round-robin; one loop by default): messages are handled as they are read and bursts are
+/// written from there, so the tool's own CPU per signal stays well below the server's. Tasks
+/// only drive the phases.
 struct RelayScenario: Sendable {
     let target: ServerTarget
     let clientCount: Int
@@ -18,7 +18,7 @@ struct RelayScenario: Sendable {
     let serverPid: Int32?
     let deadline: ContinuousClock.Instant
     let counters: LoadCounters
-    var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    let eventLoopGroup: any EventLoopGroup
 
     func run() async -> ScenarioResult {
         var summary = Summary(scenario: "relay", target: target, clientsRequested: clientCount)
