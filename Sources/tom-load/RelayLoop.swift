@@ -91,7 +91,8 @@ final class RelayLoop {
         self.window = window
         self.payloadBytes = payloadBytes
         self.counters = counters
-        report.latencies.reserveCapacity(clientCount * signalsPerClient / 2 + 1024)
+        // Enough for the usual runs without regrowing; huge runs grow past it as needed.
+        report.latencies.reserveCapacity(min(clientCount * signalsPerClient, 1 << 20))
     }
 
     // MARK: Phases (driven by RelayScenario)
@@ -194,6 +195,7 @@ final class RelayLoop {
     // MARK: Internals
 
     private func returnCredit(to sender: Int) {
+        guard clients.indices.contains(sender) else { return }
         guard let plan else {
             // Before the signals start only errors return credits, always to a client of this loop.
             clients[sender]?.returned += 1
