@@ -4,7 +4,7 @@
 # mutable puts verified and stored per CPU-second (sans-IO), next to libsodium's verification
 # alone; memory per stored item and per
 # routing-table entry. Extra arguments go to `tom-node dht bench` (--seconds, --window,
-# --items, --value-bytes, --json).
+# --generator batch|nio, --items, --value-bytes, --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product tom-node
