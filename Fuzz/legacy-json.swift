@@ -50,6 +50,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-private func scanMembers(_ buffer: ByteBuffer) -> [String: JSONField]? {
+private func scanMembers(_ buffer: ByteBuffer) -> JSONMembers? {
     (try? JSONScanner.scan(Array(buffer.readableBytesView)))?.members
 }
