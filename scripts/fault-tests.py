@@ -196,7 +196,10 @@ async def t_sigkill_restart(binary: str, workdir: str):
                         sent["signals"] += 1
                     except Exception:  # noqa: BLE001 - a send racing the kill is part of the load
                         pass
-                await asyncio.sleep(0.01)
+                # Two messages per watcher per round, at most 40/s: under the default per-connection
+                # message rate (100/s). A debug build runs this phase for longer than a 200/s load
+                # stays within the 500-message burst, and the gateway then rightly closes the watcher.
+                await asyncio.sleep(0.05)
         load_task = asyncio.get_running_loop().create_task(load())
 
         public_key = c.status()["publicKey"]
@@ -204,8 +207,8 @@ async def t_sigkill_restart(binary: str, workdir: str):
         node_id, saved = routing_table(c.data_dir)
         first_start = started_lines(c.log_path)[0]
         assert first_start[0] == node_id, f"saved id {node_id} is not the started id {first_start[0]}"
-        seq_before = await asyncio.to_thread(manifest_seq, binary, workdir, public_key, topic, a.dht_port)
-        assert seq_before, "c's roster manifest not found in the DHT before the kill"
+        seq_before = await until(lambda: asyncio.to_thread(manifest_seq, binary, workdir, public_key, topic, a.dht_port),
+                                 30, "c's roster manifest in the DHT before the kill", interval=1)
         await asyncio.sleep(1)  # the load runs a while before the kill
         relayed_before = sum(len(h.got(lambda m: m.get("type") == "signal")) for h in hosted)
 
