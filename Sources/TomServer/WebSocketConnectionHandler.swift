@@ -264,12 +264,3 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         nextPing = nil
     }
 }
-
-extension ByteBuffer {
-    /// Whether the readable bytes are UTF-8, without building a String for the common
-    /// all-ASCII message.
-    var isValidUTF8: Bool {
-        let isASCII = withUnsafeReadableBytes { bytes in bytes.allSatisfy { $0 < 0x80 } }
-        return isASCII || String(validating: readableBytesView, as: UTF8.self) != nil
-    }
-}

@@ -8,10 +8,7 @@ extension WebSocketFrame {
     /// no extension data (no extension is negotiated), so the mask starts at offset 0.
     var unmaskedPayload: (bytes: ByteBuffer, isASCII: Bool) {
         var payload = data
-        guard let maskKey else {
-            let isASCII = payload.withUnsafeReadableBytes { Self.isASCII($0) }
-            return (payload, isASCII)
-        }
+        guard let maskKey else { return (payload, payload.isASCII) }
         let isASCII = payload.withUnsafeMutableReadableBytes { bytes in
             Self.unmask(bytes, key: maskKey)
         }
@@ -40,10 +37,6 @@ extension WebSocketFrame {
         }
         return high & 0x8080_8080_8080_8080 == 0 && tail & 0x80 == 0
     }
-
-    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.allSatisfy { $0 < 0x80 }
-    }
 }
 
 extension WebSocketFrame {
@@ -63,5 +56,18 @@ extension WebSocketFrame {
             start = end
         } while start < bytes.count
         return frames
+    }
+}
+
+extension ByteBuffer {
+    /// Whether every readable byte is ASCII.
+    var isASCII: Bool {
+        withUnsafeReadableBytes { bytes in bytes.allSatisfy { $0 < 0x80 } }
+    }
+
+    /// Whether the readable bytes are UTF-8, without building a String for the common
+    /// all-ASCII message.
+    var isValidUTF8: Bool {
+        isASCII || String(validating: readableBytesView, as: UTF8.self) != nil
     }
 }
