@@ -43,20 +43,11 @@ struct KRPCDecoderEquivalenceTests {
 
     @Test func mutatedMessagesDecodeTheSame() {
         var generator = DHTRandom(seed: 0xE0)
-        let structural = Array("ilde0123456789:-".utf8)
         let tight = KRPCLimits(maxTransactionIDLength: 3, maxTokenLength: 2, maxNodesPerResponse: 1, maxValuesPerResponse: 1,
                                bencode: BencodeDecoder.Limits(maxInputSize: 400, maxDepth: 3, maxElementCount: 24), maxSignedPeersPerResponse: 0)
         for iteration in 0..<40_000 {
             var input = Array(Self.seeds[iteration % Self.seeds.count].utf8)
-            for _ in 0..<Int.random(in: 1...3, using: &generator) where !input.isEmpty {
-                let index = Int.random(in: 0..<input.count, using: &generator)
-                switch Int.random(in: 0..<4, using: &generator) {
-                case 0: input[index] = structural.randomElement(using: &generator) ?? 0
-                case 1: input.remove(at: index)
-                case 2: input.insert(UInt8.random(in: 0...255, using: &generator), at: index)
-                default: input[index] = UInt8.random(in: 0...255, using: &generator)
-                }
-            }
+            ByteMutation.mutate(&input, using: &generator)
             Self.expectSame(input, limits: iteration % 5 == 0 ? tight : KRPCLimits())
         }
     }

@@ -16,19 +16,10 @@ struct KRPCFuzzTests {
 
     @Test func mutatedMessagesNeverCrashAndAcceptedOnesRoundTrip() {
         var generator = DHTRandom(seed: 0xD47)
-        let structural = Array("ilde0123456789:-".utf8)
         var accepted = 0
         for iteration in 0..<20_000 {
             var input = Array(Self.seeds[iteration % Self.seeds.count].utf8)
-            for _ in 0..<Int.random(in: 1...3, using: &generator) where !input.isEmpty {
-                let index = Int.random(in: 0..<input.count, using: &generator)
-                switch Int.random(in: 0..<4, using: &generator) {
-                case 0: input[index] = structural.randomElement(using: &generator) ?? 0
-                case 1: input.remove(at: index)
-                case 2: input.insert(UInt8.random(in: 0...255, using: &generator), at: index)
-                default: input[index] = UInt8.random(in: 0...255, using: &generator)
-                }
-            }
+            ByteMutation.mutate(&input, using: &generator)
             guard let message = try? KRPCMessage.decode(input) else { continue }
             accepted += 1
             // Anything accepted re-encodes to something that decodes to the same message.
