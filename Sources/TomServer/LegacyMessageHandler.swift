@@ -36,7 +36,7 @@ final class LegacyMessageHandler: ChannelInboundHandler, RemovableChannelHandler
         self.limiter = MessageRateLimiter(messageRate: settings.messageRate, byteRate: settings.byteRate, registerRate: settings.registerRate)
         self.registerAuth = RegisterAuthenticator(
             required: settings.requireAuth,
-            serverKey: RegisterAuthenticator.serverKey(fromHex: plan.server.publicKeyHex)
+            serverKey: plan.server.registerAuthServerKey
         )
     }
 

@@ -23,6 +23,8 @@ public final class SignalingServer: Sendable {
     let hubInbox = HubInbox()
     let logger: Logger
     let publicKeyHex: String
+    /// The server key every authenticated register signs over, decoded once.
+    let registerAuthServerKey: [UInt8]
     private let routes = NIOLockedValueBox<[String: (handler: WebSocketRouteHandler, maxMessageBytes: Int)]>([:])
     private let adminActions = NIOLockedValueBox<[String: AdminAction]>([:])
     private let startedAt = ContinuousClock.now
@@ -43,6 +45,7 @@ public final class SignalingServer: Sendable {
         self.metrics = metrics
         self.registry = registry
         self.publicKeyHex = publicKeyHex
+        self.registerAuthServerKey = RegisterAuthenticator.serverKey(fromHex: publicKeyHex)
         self.logger = logger
         self.admission = ConnectionAdmission(
             maxConnections: settings.maxConnections,
